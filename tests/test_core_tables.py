@@ -1,4 +1,4 @@
-"""The vocabulary, error codes and transaction table: one definition each, spelled as the standard spells it."""
+"""Vocabulary, error codes and transaction table: one definition each, spelled as the standard spells it."""
 
 import re
 

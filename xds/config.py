@@ -112,5 +112,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             values[name] = _coerce(name, env_value)
     settings = replace(Settings(), **values, extra=extra)
     if settings.code_validation not in CODE_VALIDATION_MODES:
-        raise ConfigError(f"code_validation: {settings.code_validation!r} is not one of {CODE_VALIDATION_MODES}")
+        raise ConfigError(
+            f"code_validation: {settings.code_validation!r} is not one of {CODE_VALIDATION_MODES}"
+        )
     return settings

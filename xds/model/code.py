@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Code:
-    """A coded attribute (ITI TF-3 4.2.3.1.2: classification with nodeRepresentation, codingScheme slot, Name)."""
+    """A coded attribute (ITI TF-3 4.2.3.1.2: classification, nodeRepresentation, codingScheme slot, Name)."""
 
     code: str
     scheme: str
