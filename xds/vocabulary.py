@@ -15,6 +15,7 @@ NS_QUERY = "urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0"
 NS_XDSB = "urn:ihe:iti:xds-b:2007"
 NS_XDSI = "urn:ihe:rad:xdsi-b:2009"
 NS_SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+NS_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"  # only to recognise and refuse it
 NS_WSA = "http://www.w3.org/2005/08/addressing"
 NS_XOP = "http://www.w3.org/2004/08/xop/include"
 NS_XMIME = "http://www.w3.org/2005/05/xmlmime"
