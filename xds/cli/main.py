@@ -1,0 +1,60 @@
+"""Argument parsing and dispatch of the ``xds`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from xds import __version__
+from xds.config import ConfigError, load_settings
+
+ACTORS = ("registry", "repository", "imaging-source", "pix")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xds", description="IHE XDS.b / XDS-I.b affinity domain")
+    parser.add_argument("--version", action="version", version=f"xds {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="run every available actor in one process")
+    up.add_argument("--config", type=Path, help="TOML configuration file")
+
+    serve = sub.add_parser("serve", help="run one actor")
+    serve.add_argument("actor", choices=ACTORS)
+    serve.add_argument("--config", type=Path)
+
+    validate = sub.add_parser("validate", help="check an ebRIM 3.0 request against the transaction's rules")
+    validate.add_argument(
+        "file", type=Path, help="SubmitObjectsRequest, ProvideAndRegister... or AdhocQueryRequest",
+    )
+    validate.add_argument(
+        "--transaction", default="ITI-42", choices=("ITI-41", "ITI-42", "RAD-68", "ITI-18"),
+        help="the transaction whose rules apply (default ITI-42)",
+    )
+    validate.add_argument("--config", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"xds: configuration: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "up":
+        from xds.cli.up import run_up
+
+        return run_up(settings)
+    if args.command == "serve":
+        from xds.cli.up import run_up
+
+        return run_up(settings, only=args.actor)
+    if args.command == "validate":
+        from xds.cli.validate import run_validate
+
+        return run_validate(args.file, args.transaction, settings)
+    return 2  # argparse enforces a known command
+
