@@ -38,6 +38,19 @@ REPOSITORY_PATH = "/xds/repository"
 WSDL = b'<?xml version="1.0"?><definitions xmlns="http://schemas.xmlsoap.org/wsdl/" name="test"/>'
 
 
+class TestWsdl:
+    """A minimal publication: the WSDL names the endpoint URL; one schema, "t.xsd"."""
+
+    def wsdl(self, endpoint_url: str) -> bytes:
+        return WSDL.replace(b'name="test"', f'name="test" targetNamespace="{endpoint_url}"'.encode())
+
+    def xsd(self, name: str, endpoint_url: str) -> bytes:
+        if name != "t.xsd":
+            raise LookupError(name)
+        xs = "http://www.w3.org/2001/XMLSchema"
+        return f'<xs:schema xmlns:xs="{xs}" targetNamespace="{NS_TEST}"/>'.encode()
+
+
 def error_body(transaction: Transaction, errors: Sequence[RegistryError]) -> etree._Element:
     response = etree.Element(f"{{{NS_RS}}}RegistryResponse", nsmap={"rs": NS_RS}, status=FAILURE)
     error_list = etree.SubElement(response, f"{{{NS_RS}}}RegistryErrorList")
@@ -119,7 +132,7 @@ def build_app(spool_dir: Path):
             Operation(Transaction.ITI_42, fail_with_registry_error, error_body),
             Operation(Transaction.RAD_69, crash, error_body),
         ],
-        wsdl=lambda url: WSDL.replace(b'name="test"', f'name="test" targetNamespace="{url}"'.encode()),
+        wsdl=TestWsdl(),
         spool_dir=spool_dir,
         max_xml_bytes=1 << 20,
         memory_threshold=64 << 10,
@@ -162,13 +175,13 @@ class Server:
 
 
 @contextmanager
-def running_server(spool_dir: Path) -> Iterator[Server]:
-    spool_dir.mkdir(parents=True, exist_ok=True)
+def serving(app) -> Iterator[str]:  # noqa: ANN001 - any ASGI app
+    """Run ``app`` with uvicorn on a free loopback port in a thread; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(build_app(spool_dir), log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -178,11 +191,18 @@ def running_server(spool_dir: Path) -> Iterator[Server]:
             raise RuntimeError("test server did not start")
         time.sleep(0.01)
     try:
-        yield Server(f"http://127.0.0.1:{port}", spool_dir)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+@contextmanager
+def running_server(spool_dir: Path) -> Iterator[Server]:
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    with serving(build_app(spool_dir)) as base_url:
+        yield Server(base_url, spool_dir)
 
 
 def wsa_headers(action: str | None, message_id: str | None = None) -> str:

@@ -222,6 +222,15 @@ def test_fault_round_trips_with_declared_subcode_prefix() -> None:
     assert parsed.detail_xml[0].tag == WSA + "ProblemAction"
 
 
+def test_textual_detail_travels_in_an_element() -> None:
+    # SOAP 1.2 Part 1 5.4.5: env:Detail has element children, no character content
+    element = fault_element(SoapFault(SoapFaultCode.SENDER, "bad part", detail="UnresolvedXopHref"))
+    detail = element.find(f"{SOAP}Detail")
+    assert not (detail.text or "").strip() and len(detail) == 1
+    parsed = parse_fault(element)
+    assert parsed.detail == "UnresolvedXopHref" and parsed.detail_xml == ()
+
+
 def test_fault_reason_is_english_text() -> None:
     element = fault_element(SoapFault(SoapFaultCode.RECEIVER, "internal"))
     text = element.find(f"{SOAP}Reason/{SOAP}Text")

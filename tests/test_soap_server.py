@@ -128,8 +128,16 @@ def test_wsdl_is_served(http: httpx.Client, server: Server) -> None:
         assert etree.fromstring(reply.content).get("targetNamespace") == server.registry
 
 
+def test_imported_schemas_are_served_next_to_the_wsdl(http: httpx.Client, server: Server) -> None:
+    reply = http.get(f"{server.registry}?xsd=t.xsd")
+    assert reply.status_code == 200
+    assert etree.fromstring(reply.content).get("targetNamespace") == NS_TEST
+    assert http.get(f"{server.registry}?xsd=../../etc/passwd").status_code == 404
+
+
 def test_no_wsdl_where_none_is_published(http: httpx.Client, server: Server) -> None:
     assert http.get(f"{server.repository}?wsdl").status_code == 404
+    assert http.get(f"{server.repository}?xsd=t.xsd").status_code == 404
 
 
 def test_get_without_wsdl_is_not_allowed(http: httpx.Client, server: Server) -> None:

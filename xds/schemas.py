@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -117,6 +118,22 @@ def render_xsd(name: str, xsd_base: str | None = None) -> bytes:
     tree = etree.parse(str(xsd_path(name)), _safe_parser())
     _rewrite_imports(tree.getroot(), xsd_base)
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+
+
+@dataclass(frozen=True)
+class PublishedWsdl:
+    """What a SOAP endpoint serves for GET: our WSDL ``name`` with its port at the endpoint's URL, and the
+    XSDs it imports at ``<endpoint>?xsd=<file>`` (a client that only knows the endpoint gets everything)."""
+
+    name: str
+
+    def wsdl(self, endpoint_url: str) -> bytes:
+        return render_wsdl(self.name, endpoint_url, endpoint_url + "?xsd=")
+
+    def xsd(self, name: str, endpoint_url: str) -> bytes:
+        if name.removesuffix(".xsd") not in XSD_NAMES:
+            raise LookupError(name)
+        return render_xsd(name, endpoint_url + "?xsd=")
 
 
 # --- schema loading ----------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ NS_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"  # only to recognise and
 NS_WSA = "http://www.w3.org/2005/08/addressing"
 NS_XOP = "http://www.w3.org/2004/08/xop/include"
 NS_XMIME = "http://www.w3.org/2005/05/xmlmime"
+# ours: the element that carries a fault's machine-readable reason inside env:Detail
+NS_XDS_FAULT = "urn:xds-affinity-domain:soap-fault"
 
 NSMAP = {
     "rim": NS_RIM,

@@ -7,6 +7,7 @@ from xds.soap.app import (
     Operation,
     SoapRequest,
     SoapResponse,
+    WsdlPublication,
     create_app,
     fault_response,
     soap_route,
@@ -38,6 +39,7 @@ __all__ = [
     "parse_fault",
     "parse_xml",
     "read_addressing",
+    "WsdlPublication",
     "soap_route",
     "xml_bytes",
 ]

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import anyio.to_thread
 from lxml import etree
@@ -68,6 +69,16 @@ Handler = Callable[[SoapRequest], Awaitable[SoapResponse]]
 ErrorBody = Callable[[Transaction, Sequence[RegistryError]], etree._Element]
 
 
+class WsdlPublication(Protocol):
+    """What an endpoint publishes for GET (``xds.schemas.PublishedWsdl`` for our WSDLs)."""
+
+    def wsdl(self, endpoint_url: str) -> bytes: ...
+
+    def xsd(self, name: str, endpoint_url: str) -> bytes:
+        """The schema ``name`` the WSDL imports; LookupError when there is none of that name."""
+        ...
+
+
 @dataclass(frozen=True)
 class Operation:
     transaction: Transaction
@@ -109,7 +120,7 @@ class _SoapEndpoint:
     def __init__(
         self,
         operations: Sequence[Operation],
-        wsdl: Callable[[str], bytes] | None,
+        wsdl: WsdlPublication | None,
         spool_dir: Path,
         max_xml_bytes: int,
         memory_threshold: int,
@@ -140,17 +151,24 @@ class _SoapEndpoint:
             await anyio.to_thread.run_sync(lambda: shutil.rmtree(work_dir, ignore_errors=True))
 
     def _get(self, request: Request) -> Response:
-        # DESIGN fixed interface: ?wsdl on each SOAP path returns its WSDL
-        if request.method in ("GET", "HEAD") and {k.lower() for k in request.query_params} == {"wsdl"}:
-            if self.wsdl is None:
-                return PlainTextResponse("no WSDL published here", status_code=404)
+        # DESIGN fixed interface: ?wsdl on each SOAP path returns its WSDL; the schemas it imports are
+        # served at ?xsd=NAME on the same path, so the endpoint URL is all a client needs to know
+        query = {k.lower(): v for k, v in request.query_params.items()}
+        if request.method in ("GET", "HEAD") and self.wsdl is not None and set(query) in ({"wsdl"}, {"xsd"}):
             endpoint_url = str(request.url.replace(query=""))
             try:
-                wsdl = self.wsdl(endpoint_url)
+                if "wsdl" in query:
+                    document = self.wsdl.wsdl(endpoint_url)
+                else:
+                    document = self.wsdl.xsd(query["xsd"], endpoint_url)
+            except LookupError:
+                return PlainTextResponse("no such schema here", status_code=404)
             except Exception:
-                log.exception("cannot produce the WSDL of %s", request.url.path)
+                log.exception("cannot produce the WSDL/XSD of %s", request.url.path)
                 return PlainTextResponse("WSDL not available", status_code=500)
-            return Response(wsdl, media_type="text/xml; charset=utf-8")
+            return Response(document, media_type="text/xml; charset=utf-8")
+        if request.method in ("GET", "HEAD") and {"wsdl", "xsd"} & set(query):
+            return PlainTextResponse("no WSDL published here", status_code=404)
         return PlainTextResponse(
             "POST a SOAP 1.2 request, or GET ?wsdl", status_code=405, headers={"allow": "GET, POST"}
         )
@@ -285,12 +303,12 @@ def soap_route(
     path: str,
     operations: Sequence[Operation],
     *,
-    wsdl: Callable[[str], bytes] | None,
+    wsdl: WsdlPublication | None,
     spool_dir: Path,
     max_xml_bytes: int = 16 << 20,
     memory_threshold: int = 1 << 20,
 ) -> Route:
-    """A route serving ``operations`` at ``path``; ``wsdl(endpoint_url)`` answers GET ?wsdl."""
+    """A route serving ``operations`` at ``path``; ``wsdl`` answers GET ?wsdl and ?xsd=NAME."""
     endpoint = _SoapEndpoint(operations, wsdl, spool_dir, max_xml_bytes, memory_threshold)
     return Route(path, endpoint=endpoint, methods=["GET", "POST"])
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from lxml import etree
 
 from xds.errors import SoapFault, SoapFaultCode
-from xds.vocabulary import NS_SOAP12, NS_WSA
+from xds.vocabulary import NS_SOAP12, NS_WSA, NS_XDS_FAULT
 
 # SOAP 1.2 Part 2 7.1.4 / RFC 3902: the media type of every SOAP 1.2 message we send
 SOAP_MEDIA_TYPE = "application/soap+xml"
@@ -20,6 +20,7 @@ SOAP_CONTENT_TYPE = f"{SOAP_MEDIA_TYPE}; charset=UTF-8"
 WSA_FAULT_ACTION = f"{NS_WSA}/fault"
 SOAP_FAULT_ACTION = f"{NS_WSA}/soap/fault"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+DETAIL_TEXT = f"{{{NS_XDS_FAULT}}}Text"
 
 
 def _q(local: str) -> str:
@@ -86,7 +87,10 @@ def fault_element(fault: SoapFault) -> etree._Element:
     detail_xml: tuple[etree._Element, ...] = getattr(fault, "detail_xml", ())
     if fault.detail or detail_xml:
         detail = etree.SubElement(root, _q("Detail"))
-        detail.text = fault.detail
+        # SOAP 1.2 Part 1 5.4.5: Detail holds element children only (no character content), so a textual
+        # detail travels in an element of ours
+        if fault.detail:
+            etree.SubElement(detail, DETAIL_TEXT, nsmap={"xf": NS_XDS_FAULT}).text = fault.detail
         for el in detail_xml:
             detail.append(el)
     return root
@@ -135,8 +139,10 @@ def parse_fault(fault: etree._Element, http_status: int | None = None) -> Detail
     detail_xml: tuple[etree._Element, ...] = ()
     detail_text = None
     if detail_el is not None:
-        detail_xml = tuple(child for child in detail_el if isinstance(child.tag, str))
-        detail_text = (detail_el.text or "").strip() or None
+        children = [child for child in detail_el if isinstance(child.tag, str)]
+        ours = [child for child in children if child.tag == DETAIL_TEXT]
+        detail_xml = tuple(child for child in children if child.tag != DETAIL_TEXT)
+        detail_text = ((ours[0].text if ours else detail_el.text) or "").strip() or None
     return DetailedSoapFault(
         code,
         reason.strip(),
