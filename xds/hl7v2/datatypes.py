@@ -167,11 +167,23 @@ class HD(_Composite):
         return not (self.namespace_id or self.universal_id or self.universal_id_type or self.extra)
 
 
+class _Assigned:
+    """A composite whose identifier has an assigning authority (CX.4, XCN.9)."""
+
+    __slots__ = ()
+    assigning_authority: HD | None
+
+    @property
+    def authority_oid(self) -> str:
+        """The universal id (the OID in XDS) of the assigning authority, or ""."""
+        return "" if self.assigning_authority is None else self.assigning_authority.universal_id
+
+
 # HL7 v2.5 Chapter 2A, CX (extended composite ID with check digit). XDS patient ids (ITI TF-3 4.2.3.1.7,
 # 4.2.3.2.17 sourcePatientId, 4.2.3.2.16 patientId): "id^^^&OID&ISO", only CX.1 and CX.4 valued.
 # referenceIdList (ITI TF-3 4.2.3.2.28, CXi): CX.5 holds the reference type, CX.6 a homeCommunityId.
 @dataclass(frozen=True, slots=True)
-class CX(_Composite):
+class CX(_Assigned, _Composite):
     id_number: str = ""
     check_digit: str = ""
     check_digit_scheme: str = ""
@@ -197,11 +209,6 @@ class CX(_Composite):
         ("assigning_agency", _CWE),
     )
 
-    @property
-    def authority_oid(self) -> str:
-        """The universal id (the OID in XDS) of the assigning authority, or ""."""
-        return "" if self.assigning_authority is None else self.assigning_authority.universal_id
-
 
 # HL7 v2.5 Chapter 2A, XCN (extended composite ID number and name for persons). XDS authorPerson,
 # legalAuthenticator (ITI TF-3 4.2.3.1.4.2, 4.2.3.2.14): "id^family^given^further^suffix^prefix^degree
@@ -210,7 +217,7 @@ class CX(_Composite):
 # Components 16..23 (name context, validity range, assembly order, dates, professional suffix,
 # jurisdiction, agency) are not used by XDS and stay raw in ``extra``.
 @dataclass(frozen=True, slots=True)
-class XCN(_Composite):
+class XCN(_Assigned, _Composite):
     id_number: str = ""
     family_name: str = ""
     given_name: str = ""
@@ -246,11 +253,6 @@ class XCN(_Composite):
         ("assigning_facility", _HD),
         ("name_representation_code", _ST),
     )
-
-    @property
-    def authority_oid(self) -> str:
-        """The universal id (the OID in XDS) of the assigning authority, or ""."""
-        return "" if self.assigning_authority is None else self.assigning_authority.universal_id
 
 
 # HL7 v2.5 Chapter 2A, XON (extended composite name and identification number for organizations). XDS

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +140,29 @@ def _finish(
     return SoapReply(envelope.body, attachments, status, addressing.action, addressing.relates_to, spool)
 
 
+@contextmanager
+def _reply_spool(url: str, spool: Path) -> Iterator[None]:
+    """Around reading a reply into ``spool``: on any failure the folder goes, and transport problems
+    become TransportError (a SoapFault the peer sent passes through as it is)."""
+    try:
+        yield
+    except httpx.HTTPError as exc:
+        shutil.rmtree(spool, ignore_errors=True)
+        raise TransportError(f"{url}: {exc.__class__.__name__}: {exc}") from exc
+    except MtomError as exc:
+        shutil.rmtree(spool, ignore_errors=True)
+        raise TransportError(f"{url}: broken MTOM reply: {exc}") from exc
+    except BaseException:
+        shutil.rmtree(spool, ignore_errors=True)
+        raise
+
+
+def _drop_unused_spool(reply: SoapReply, spool: Path) -> SoapReply:
+    if reply.spool is None:
+        shutil.rmtree(spool, ignore_errors=True)
+    return reply
+
+
 class _Base:
     def __init__(self, spool_dir: Path | None, max_xml_bytes: int, memory_threshold: int) -> None:
         self.spool_dir = Path(spool_dir) if spool_dir is not None else Path(tempfile.gettempdir())
@@ -198,38 +222,30 @@ class SoapClient(_Base):
     ) -> SoapReply:
         out = _outgoing(url, transaction, body, attachments, mtom)
         spool = self._new_spool()
-        try:
-            with self._http.stream("POST", url, content=_sync_content(out), headers=out.headers) as response:
-                if _reply_kind(response) == MULTIPART_RELATED:
-                    message = read_mtom_sync(
-                        response.iter_bytes(),
-                        response.headers["content-type"],
-                        spool,
-                        memory_threshold=self.memory_threshold,
-                        max_root_bytes=self.max_xml_bytes,
-                    )
-                    root, parts = message.root, dict(message.attachments)
-                else:
-                    buffer = bytearray()
-                    for chunk in response.iter_bytes():
-                        buffer += chunk
-                        self._capped(len(buffer))
-                    root, parts = bytes(buffer), {}
-                reply = _finish(
-                    root, parts, response.status_code, spool if _spooled(parts) else None, self.max_xml_bytes
+        content = _sync_content(out)
+        with (
+            _reply_spool(url, spool),
+            self._http.stream("POST", url, content=content, headers=out.headers) as response,
+        ):
+            if _reply_kind(response) == MULTIPART_RELATED:
+                message = read_mtom_sync(
+                    response.iter_bytes(),
+                    response.headers["content-type"],
+                    spool,
+                    memory_threshold=self.memory_threshold,
+                    max_root_bytes=self.max_xml_bytes,
                 )
-        except httpx.HTTPError as exc:
-            shutil.rmtree(spool, ignore_errors=True)
-            raise TransportError(f"{url}: {exc.__class__.__name__}: {exc}") from exc
-        except MtomError as exc:
-            shutil.rmtree(spool, ignore_errors=True)
-            raise TransportError(f"{url}: broken MTOM reply: {exc}") from exc
-        except BaseException:
-            shutil.rmtree(spool, ignore_errors=True)
-            raise
-        if reply.spool is None:
-            shutil.rmtree(spool, ignore_errors=True)
-        return reply
+                root, parts = message.root, dict(message.attachments)
+            else:
+                buffer = bytearray()
+                for chunk in response.iter_bytes():
+                    buffer += chunk
+                    self._capped(len(buffer))
+                root, parts = bytes(buffer), {}
+            reply = _finish(
+                root, parts, response.status_code, spool if _spooled(parts) else None, self.max_xml_bytes
+            )
+        return _drop_unused_spool(reply, spool)
 
 
 class AsyncSoapClient(_Base):
@@ -267,7 +283,7 @@ class AsyncSoapClient(_Base):
     ) -> SoapReply:
         out = _outgoing(url, transaction, body, attachments, mtom)
         spool = await anyio.to_thread.run_sync(self._new_spool)
-        try:
+        with _reply_spool(url, spool):
             request = self._http.build_request("POST", url, content=_async_content(out), headers=out.headers)
             response = await self._http.send(request, stream=True)
             try:
@@ -286,15 +302,4 @@ class AsyncSoapClient(_Base):
             reply = _finish(
                 root, parts, response.status_code, spool if _spooled(parts) else None, self.max_xml_bytes
             )
-        except httpx.HTTPError as exc:
-            shutil.rmtree(spool, ignore_errors=True)
-            raise TransportError(f"{url}: {exc.__class__.__name__}: {exc}") from exc
-        except MtomError as exc:
-            shutil.rmtree(spool, ignore_errors=True)
-            raise TransportError(f"{url}: broken MTOM reply: {exc}") from exc
-        except BaseException:
-            shutil.rmtree(spool, ignore_errors=True)
-            raise
-        if reply.spool is None:
-            shutil.rmtree(spool, ignore_errors=True)
-        return reply
+        return _drop_unused_spool(reply, spool)
