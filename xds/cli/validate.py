@@ -10,8 +10,7 @@ from xds.ebrim import adhoc_query_request_from_ebrim, pnr_from_ebrim, submit_obj
 from xds.errors import SoapFault, XdsError
 from xds.soap.xmlparser import parse_xml
 from xds.transactions import Transaction
-from xds.validation import CodeValidation, ValidationConfig, validate
-from xds.valuesets import ValueSets
+from xds.validation import ValidationConfig, validate
 from xds.vocabulary import NS_LCM, NS_QUERY, NS_XDSB, Severity
 
 _TRANSACTIONS = {
@@ -39,9 +38,8 @@ def _request(root, transaction: Transaction):  # noqa: ANN001, ANN202 - lxml ele
 
 def run_validate(path: Path, transaction_code: str, settings: Settings) -> int:
     transaction = _TRANSACTIONS[transaction_code]
-    value_sets = ValueSets.load_tsv(Path(settings.value_sets_file)) if settings.value_sets_file else None
-    config = ValidationConfig(CodeValidation(settings.code_validation), value_sets)
     try:
+        config = ValidationConfig.from_settings(settings)
         root = parse_xml(path.read_bytes(), max_bytes=settings.max_xml_bytes)
         findings = validate(_request(root, transaction), transaction, config)
     except (OSError, ValueError, SoapFault) as exc:

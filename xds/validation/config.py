@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from xds.config import Settings
 from xds.valuesets import ValueSets
 
 
@@ -18,6 +19,19 @@ class CodeValidation(StrEnum):
 class ValidationConfig:
     code_validation: CodeValidation = CodeValidation.WARN
     value_sets: ValueSets | None = None  # None -> the shipped IHE-DE sets
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ValidationConfig:
+        """``code_validation`` and ``value_sets_file`` (a ``.xml`` file is read as NIST codes.xml, anything
+        else as our TSV; empty: the shipped IHE-DE sets)."""
+        path = settings.value_sets_file
+        if not path:
+            value_sets = None
+        elif path.lower().endswith(".xml"):
+            value_sets = ValueSets.load_nist_codes_xml(path)
+        else:
+            value_sets = ValueSets.load_tsv(path)
+        return cls(CodeValidation(settings.code_validation), value_sets)
 
     @property
     def effective_value_sets(self) -> ValueSets:

@@ -1,0 +1,66 @@
+"""The Document Registry's endpoints: ``POST /xds/registry`` (ITI-42, ITI-18) and the ITI-8 feed on MLLP.
+
+Handlers decode with the ebRIM codec, run the transaction in a worker thread (the database is blocking)
+and answer; XdsError becomes the transaction's RegistryResponse / AdhocQueryResponse in xds.soap.
+"""
+
+from __future__ import annotations
+
+import anyio.to_thread
+
+from registry.iti42 import register
+from registry.store import RegistryStore
+from xds.config import Settings
+from xds.ebrim import failure_body, registry_response_to_ebrim, submit_objects_from_ebrim
+from xds.model import RegistryResponse
+from xds.runtime import ActorService
+from xds.schemas import PublishedWsdl
+from xds.soap import Operation, SoapRequest, SoapResponse, soap_route
+from xds.transactions import Transaction
+from xds.validation import ValidationConfig
+from xds.vocabulary import ResponseStatus
+
+PATH = "/xds/registry"
+
+
+class Registry:
+    """The registry of one process: its store and configuration, and one handler per transaction."""
+
+    def __init__(self, settings: Settings, store: RegistryStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.validation = ValidationConfig.from_settings(settings)
+
+    async def iti42(self, request: SoapRequest) -> SoapResponse:
+        submission = submit_objects_from_ebrim(request.body)
+        warnings = await anyio.to_thread.run_sync(
+            lambda: register(self.store, submission, validation=self.validation)
+        )
+        # ITI TF-2b 3.42.4.2.2: Success, with any warnings in the RegistryErrorList
+        response = RegistryResponse(ResponseStatus.SUCCESS, tuple(warnings))
+        return SoapResponse(registry_response_to_ebrim(response))
+
+    def route(self):  # noqa: ANN201 - a Starlette Route
+        return soap_route(
+            PATH,
+            [Operation(Transaction.ITI_42, self.iti42, failure_body)],
+            wsdl=PublishedWsdl("registry"),
+            spool_dir=self.settings.spool_dir,
+            max_xml_bytes=self.settings.max_xml_bytes,
+            memory_threshold=self.settings.spool_memory_threshold,
+        )
+
+
+def service(settings: Settings) -> ActorService:
+    store = RegistryStore.open(settings.effective_database_url)
+    registry = Registry(settings, store)
+
+    async def shutdown() -> None:
+        store.close()
+
+    return ActorService(
+        name="registry",
+        routes=[registry.route()],
+        shutdown=[shutdown],
+        endpoints=[f"POST {{base}}{PATH}  ITI-42 Register Document Set-b, ITI-18 Registry Stored Query"],
+    )

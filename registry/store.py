@@ -1,0 +1,128 @@
+"""Persistence of the registry: patients and registry objects, on SQLite or PostgreSQL (xds.db).
+
+The functions below take an open connection so that one ITI-42 or one feed message is one transaction:
+all of it is stored or none of it (ITI TF-2b 3.42.4.1.3). ``RegistryStore`` opens those transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, Row, insert, select, update
+
+from registry.rows import ObjectRow
+from registry.tables import object_author, object_code, object_reference, patient, registry_object
+from xds.db import make_engine, migrate, writer
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+ACTIVE = "active"
+MERGED = "merged"
+
+
+def now_dtm() -> str:
+    """The current time as an XDS DTM (UTC, to the second; ITI TF-3 Table 4.2.3.1.7-2)."""
+    return datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+
+
+class RegistryStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._writer = writer(engine)
+
+    @classmethod
+    def open(cls, database_url: str) -> RegistryStore:
+        """Connect and bring the schema up to date."""
+        engine = make_engine(database_url)
+        migrate(engine, MIGRATIONS)
+        return cls(engine)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back when it raises."""
+        with self._writer.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            yield connection
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+# --- patients ---------------------------------------------------------------------------------------------
+
+
+def get_patient(conn: Connection, pid: str) -> Row | None:
+    return conn.execute(select(patient).where(patient.c.pid == pid)).first()
+
+
+def save_patient(
+    conn: Connection, pid: str, *, name: str | None, birth_date: str | None, sex: str | None
+) -> bool:
+    """Create the patient or update its demographics; True when it was new."""
+    values = {"name": name, "birth_date": birth_date, "sex": sex, "updated": now_dtm()}
+    changed = conn.execute(update(patient).where(patient.c.pid == pid).values(**values)).rowcount
+    if changed:
+        return False
+    conn.execute(insert(patient).values(pid=pid, status=ACTIVE, merged_into=None, **values))
+    return True
+
+
+def mark_merged(conn: Connection, subsumed: str, survivor: str) -> None:
+    values = {"status": MERGED, "merged_into": survivor, "updated": now_dtm()}
+    if not conn.execute(update(patient).where(patient.c.pid == subsumed).values(**values)).rowcount:
+        conn.execute(insert(patient).values(pid=subsumed, **values))
+
+
+# --- registry objects -------------------------------------------------------------------------------------
+
+
+def insert_objects(conn: Connection, rows: Sequence[ObjectRow]) -> None:
+    codes, authors, references = [], [], []
+    for row in rows:
+        seq = conn.execute(
+            insert(registry_object).values(**row.values).returning(registry_object.c.seq)
+        ).scalar_one()
+        codes += [{"object_seq": seq, "attribute": a, "code": c} for a, c in row.codes]
+        authors += [{"object_seq": seq, "person": p} for p in row.authors]
+        references += [{"object_seq": seq, "reference": r} for r in row.references]
+    for table, values in ((object_code, codes), (object_author, authors), (object_reference, references)):
+        if values:
+            conn.execute(insert(table), values)
+
+
+def objects_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Row]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(select(registry_object).where(registry_object.c.id.in_(wanted)))
+    return {row.id: row for row in rows}
+
+
+def objects_by_unique_id(conn: Connection, kind: str, unique_ids: Iterable[str]) -> list[Row]:
+    wanted = sorted(set(unique_ids))
+    if not wanted:
+        return []
+    query = select(registry_object).where(
+        registry_object.c.kind == kind, registry_object.c.unique_id.in_(wanted)
+    )
+    return list(conn.execute(query))
+
+
+def replace_object(conn: Connection, row: ObjectRow, *, expected_status: str | None = None) -> bool:
+    """Rewrite the columns of an existing object (status change, new lastUpdateTime, merged patient).
+
+    With ``expected_status`` the update only happens while the object still has that status, so two
+    concurrent replacements of one document cannot both deprecate it; False when nothing was updated.
+    """
+    condition = registry_object.c.id == row.values["id"]
+    if expected_status is not None:
+        condition &= registry_object.c.status == expected_status
+    values = {k: v for k, v in row.values.items() if k != "id"}
+    return bool(conn.execute(update(registry_object).where(condition).values(**values)).rowcount)

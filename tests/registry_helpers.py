@@ -1,0 +1,94 @@
+"""A running Document Registry for the tests, and submissions built from the sample_data baseline.
+
+The registry runs as in production (registry.service on uvicorn, a real database); the tests talk to it
+with our SOAP client. Patients are fed through ITI-8 where a test is about the feed; elsewhere they are
+written with the registry's store, the same call the feed handler makes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from sample_data import PATIENT_ID, REPOSITORY_UNIQUE_ID, ROOT, document_entry, has_member, submission_set
+from soap_helpers import serving
+from sqlalchemy import func, select
+
+from registry import store as db
+from registry.service import PATH, service
+from registry.tables import registry_object
+from xds.config import Settings
+from xds.ebrim import registry_response_from_ebrim, submit_objects_to_ebrim
+from xds.hl7v2 import CX
+from xds.model import Association, RegistryResponse, Submission
+from xds.soap import SoapClient, create_app
+from xds.transactions import Transaction
+from xds.vocabulary import AssociationType, SubmissionSetStatus
+
+
+@dataclass
+class RegistryServer:
+    url: str
+    store: db.RegistryStore  # a second connection pool on the same database, for set-up and checks
+    client: SoapClient
+
+    def register(self, submission: Submission) -> RegistryResponse:
+        reply = self.client.call(self.url, Transaction.ITI_42, submit_objects_to_ebrim(submission))
+        return registry_response_from_ebrim(reply.body)
+
+    def add_patient(self, pid: str = PATIENT_ID) -> None:
+        with self.store.write() as conn:
+            db.save_patient(conn, pid, name="DOE^JANE", birth_date="19700101", sex="F")
+
+    def count(self, kind: str | None = None) -> int:
+        query = select(func.count()).select_from(registry_object)
+        if kind is not None:
+            query = query.where(registry_object.c.kind == kind)
+        with self.store.read() as conn:
+            return conn.execute(query).scalar_one()
+
+    def row(self, object_id: str):  # noqa: ANN201 - a SQLAlchemy Row
+        with self.store.read() as conn:
+            return db.objects_by_id(conn, [object_id]).get(object_id)
+
+    def rows_by_unique_id(self, kind: str, unique_id: str):  # noqa: ANN201
+        with self.store.read() as conn:
+            return db.objects_by_unique_id(conn, kind, [unique_id])
+
+
+@contextmanager
+def running_registry(database_url: str, data_dir: Path, **settings: object) -> Iterator[RegistryServer]:
+    config = Settings(data_dir=data_dir, database_url=database_url, **settings)
+    registry = service(config)
+    store = db.RegistryStore.open(database_url)
+    try:
+        with serving(create_app(registry.routes, actors=["registry"])) as base, SoapClient() as client:
+            yield RegistryServer(base + PATH, store, client)
+    finally:
+        store.close()
+
+
+def patient(pid: str = PATIENT_ID) -> CX:
+    return CX.parse(pid)
+
+
+def single_document(tag: str, pid: str = PATIENT_ID, *extra: Association) -> Submission:
+    """SubmissionSet + one DocumentEntry + its HasMember; ``tag`` (digits, dots) makes the uniqueIds new."""
+    cx = patient(pid)
+    entry = replace(
+        document_entry("Doc", f"{ROOT}.4.{tag}"),
+        patient_id=cx,
+        hash="da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        size=0,
+        repository_unique_id=REPOSITORY_UNIQUE_ID,
+    )
+    ss = replace(submission_set("SS"), unique_id=f"{ROOT}.2.{tag}", patient_id=cx)
+    member = has_member("HM", "SS", "Doc", SubmissionSetStatus.ORIGINAL)
+    return Submission(submission_sets=(ss,), document_entries=(entry,), associations=(member, *extra))
+
+
+def related(tag: str, target: str, kind: AssociationType, pid: str = PATIENT_ID) -> Submission:
+    """A new document with ``kind`` (RPLC, APND, XFRM, XFRM_RPLC, signs) to the registered ``target``."""
+    return single_document(tag, pid, Association("Rel", kind, "Doc", target))

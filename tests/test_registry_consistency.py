@@ -1,0 +1,145 @@
+"""The registry stays consistent under concurrent writers and failures (ITI TF-2b 3.42.4.1.3: a submission
+is stored whole or not at all), on SQLite and PostgreSQL; and its schema is what the migrations create."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from registry_helpers import RegistryServer, related, running_registry, single_document
+from sqlalchemy import text
+
+from registry.tables import ASSOCIATION, DOCUMENT_ENTRY, SUBMISSION_SET, metadata
+from xds.errors import ErrorCode
+from xds.model import RegistryResponse, Submission
+from xds.soap import SoapClient
+from xds.vocabulary import AssociationType, ResponseStatus, Status
+
+
+@pytest.fixture
+def registry(database_url: str, tmp_path: Path) -> Iterator[RegistryServer]:
+    with running_registry(database_url, tmp_path / "data") as server:
+        server.add_patient()
+        yield server
+
+
+def test_schema_matches_the_tables(registry: RegistryServer) -> None:
+    with registry.store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+
+
+def at_once(registry: RegistryServer, submissions: list[list[Submission]]) -> list[list[RegistryResponse]]:
+    """One thread per list, each with its own client, all starting together; the responses per thread."""
+    barrier = threading.Barrier(len(submissions))
+    results: list[list[RegistryResponse]] = [[] for _ in submissions]
+    failures: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            with SoapClient() as client:
+                own = RegistryServer(registry.url, registry.store, client)
+                barrier.wait()
+                results[index] = [own.register(s) for s in submissions[index]]
+        except BaseException as exc:  # reported below, in the test's thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(submissions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    return results
+
+
+def statuses(responses: list[RegistryResponse]) -> Counter:
+    return Counter(r.status for r in responses)
+
+
+def test_two_writers_for_one_patient_lose_nothing(registry: RegistryServer) -> None:
+    per_writer = 15
+    batches = [[single_document(f"{w}.{i}") for i in range(per_writer)] for w in (1, 2)]
+    results = at_once(registry, batches)
+    assert all(statuses(r) == Counter({ResponseStatus.SUCCESS: per_writer}) for r in results)
+    assert registry.count(SUBMISSION_SET) == registry.count(DOCUMENT_ENTRY) == 2 * per_writer
+    assert registry.count(ASSOCIATION) == 2 * per_writer
+
+
+def test_two_writers_with_one_unique_id_one_wins(registry: RegistryServer) -> None:
+    rounds = 5
+    batches = [[single_document(f"7.{i}") for i in range(rounds)] for _ in (1, 2)]
+    results = at_once(registry, batches)
+    for i in range(rounds):
+        pair = [results[0][i], results[1][i]]
+        assert statuses(pair) == Counter({ResponseStatus.SUCCESS: 1, ResponseStatus.FAILURE: 1})
+        (failed,) = [r for r in pair if r.status == ResponseStatus.FAILURE]
+        assert {str(e.code) for e in failed.errors} == {ErrorCode.XDS_DUPLICATE_UNIQUE_ID_IN_REGISTRY}
+    assert registry.count(SUBMISSION_SET) == registry.count(DOCUMENT_ENTRY) == rounds
+
+
+def test_two_replacements_of_one_document_one_wins(registry: RegistryServer) -> None:
+    rounds = 5
+    originals = []
+    for i in range(rounds):
+        submission = single_document(f"8.{i}")
+        assert registry.register(submission).status == ResponseStatus.SUCCESS
+        (row,) = registry.rows_by_unique_id(DOCUMENT_ENTRY, submission.document_entries[0].unique_id)
+        originals.append(row.id)
+    batches = [
+        [related(f"9{w}.{i}", originals[i], AssociationType.RPLC) for i in range(rounds)] for w in (1, 2)
+    ]
+    results = at_once(registry, batches)
+    for i in range(rounds):
+        pair = [results[0][i], results[1][i]]
+        assert statuses(pair) == Counter({ResponseStatus.SUCCESS: 1, ResponseStatus.FAILURE: 1})
+        assert registry.row(originals[i]).status == Status.DEPRECATED
+    # per original: one replacement stored, with version 2
+    assert registry.count(DOCUMENT_ENTRY) == 2 * rounds
+
+
+INJECT = {
+    "sqlite": [
+        "CREATE TRIGGER inject BEFORE INSERT ON registry_object WHEN NEW.kind = 'Association' "
+        "BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION inject() RETURNS trigger AS $$ BEGIN IF NEW.kind = 'Association' THEN "
+        "RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER inject BEFORE INSERT ON registry_object FOR EACH ROW EXECUTE FUNCTION inject()",
+    ],
+}
+REMOVE = {"sqlite": ["DROP TRIGGER inject"], "postgresql": ["DROP TRIGGER inject ON registry_object"]}
+
+
+def execute(registry: RegistryServer, statements: list[str]) -> None:
+    with registry.store.write() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+def test_failure_half_way_leaves_nothing(registry: RegistryServer) -> None:
+    dialect = registry.store.engine.dialect.name
+    assert registry.register(single_document("100")).status == ResponseStatus.SUCCESS
+    (original,) = registry.rows_by_unique_id(
+        DOCUMENT_ENTRY, single_document("100").document_entries[0].unique_id
+    )
+    before = registry.count()
+    execute(registry, INJECT[dialect])
+    # the SubmissionSet and DocumentEntry rows are written, then the Association insert fails
+    response = registry.register(related("101", original.id, AssociationType.RPLC))
+    assert response.status == ResponseStatus.FAILURE
+    assert [str(e.code) for e in response.errors] == [ErrorCode.XDS_REGISTRY_ERROR]
+    assert registry.count() == before
+    assert registry.row(original.id).status == Status.APPROVED
+    execute(registry, REMOVE[dialect])
+    # the same submission goes through once the fault is gone: nothing of the failed attempt was left behind
+    assert (
+        registry.register(related("101", original.id, AssociationType.RPLC)).status == ResponseStatus.SUCCESS
+    )
+    assert registry.row(original.id).status == Status.DEPRECATED

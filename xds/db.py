@@ -1,0 +1,61 @@
+"""Database engines and migrations shared by the actors that persist (registry, repository, pix).
+
+One code path for SQLite (the embedded default) and PostgreSQL (production, psycopg 3). SQLite runs in WAL
+mode so readers never wait for the writer, and a write transaction starts with ``BEGIN IMMEDIATE`` so two
+writers queue up instead of failing half-way with "database is locked". Schemas are created and upgraded
+by Alembic from the actor's own ``migrations`` folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+_SQLITE_BEGIN = "xds_sqlite_begin"
+
+
+def make_engine(url: str, *, pool_size: int = 8) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql(f"BEGIN {connection.get_execution_options().get(_SQLITE_BEGIN, '')}")
+
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine to open write transactions with: on SQLite they take the write lock at BEGIN."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+    return engine
+
+
+def migrate(engine: Engine, migrations: Path) -> None:
+    """Bring the database to the newest revision in ``migrations`` (an Alembic script folder)."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    with writer(engine).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
