@@ -1,0 +1,158 @@
+"""MLLP server on asyncio streams: many messages per connection, each answered in order.
+
+hl7apy's MLLP server reads a byte at a time and closes after one message (DESIGN, "Dependencies");
+this one reads in chunks and keeps the connection open for as long as the sender wants.
+
+Contract for ``handler(message, peer) -> reply``: it receives one unframed message and returns the
+unframed reply. Turning bad messages into AE/AR ACKs is the handler's job (``xds.hl7v2.build_ack``).
+An exception escaping the handler is logged and the connection closed without a reply, so the sender
+never takes an unanswered message as accepted and can resend it; the server goes on serving.
+A frame over ``max_message_bytes`` also closes the connection; so does ``idle_timeout`` seconds without
+data (default: none), which frees connections whose peer vanished without closing them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+
+from xds.mllp.framing import DEFAULT_MAX_MESSAGE_BYTES, MllpDecoder, MllpError, frame
+
+log = logging.getLogger(__name__)
+
+MllpHandler = Callable[[bytes, str | None], Awaitable[bytes]]
+
+READ_CHUNK_BYTES = 64 * 1024
+
+
+def _peer_name(writer: asyncio.StreamWriter) -> str | None:
+    peer = writer.get_extra_info("peername")
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return f"{peer[0]}:{peer[1]}"
+    return None if peer is None else str(peer)
+
+
+class MllpServer:
+    """An MLLP listener; ``await start()``, read ``port``, ``await close()`` (or ``async with``)."""
+
+    def __init__(
+        self,
+        handler: MllpHandler,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        idle_timeout: float | None = None,
+    ) -> None:
+        self._handler = handler
+        self._idle_timeout = idle_timeout
+        self._host = host
+        self._requested_port = port
+        self._max_message_bytes = max_message_bytes
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        if self._server is not None:
+            raise RuntimeError("MLLP server already started")
+        self._server = await asyncio.start_server(
+            self._on_connection, self._host, self._requested_port, limit=READ_CHUNK_BYTES
+        )
+        log.info("MLLP server listening on %s:%d", self._host, self.port)
+
+    @property
+    def port(self) -> int:
+        """The bound port (the real one when 0 was asked for)."""
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("MLLP server not started")
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        """Stop listening, close open connections and wait until they are gone."""
+        if self._server is None:
+            return
+        self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        await self._server.wait_closed()
+        self._server = None
+
+    async def __aenter__(self) -> MllpServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections.add(task)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            # Replies are small and answer each message at once: do not let Nagle hold them back.
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peer = _peer_name(writer)
+        try:
+            await self._serve(reader, writer, peer)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            if task is not None:
+                self._connections.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str | None
+    ) -> None:
+        decoder = MllpDecoder(self._max_message_bytes)
+        while True:
+            try:
+                data = await asyncio.wait_for(reader.read(READ_CHUNK_BYTES), self._idle_timeout)
+            except TimeoutError:
+                log.info("MLLP peer %s idle for %s s; closing the connection", peer, self._idle_timeout)
+                return
+            except OSError:
+                return
+            if not data:
+                if decoder.in_frame:
+                    log.warning("MLLP peer %s disconnected in the middle of a message", peer)
+                return
+            try:
+                messages = decoder.feed(data)
+            except MllpError as exc:
+                log.warning("MLLP framing error from %s: %s; closing the connection", peer, exc)
+                return
+            for message in messages:
+                try:
+                    reply = await self._handler(message, peer)
+                    framed = frame(reply)
+                except Exception:
+                    log.exception("MLLP handler failed for a message from %s; closing the connection", peer)
+                    return
+                writer.write(framed)
+                try:
+                    await writer.drain()
+                except OSError:
+                    return
+
+
+async def serve_mllp(
+    handler: MllpHandler,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    idle_timeout: float | None = None,
+) -> MllpServer:
+    """Start an ``MllpServer`` and return it (listening; ``server.port`` is the bound port)."""
+    server = MllpServer(handler, host, port, max_message_bytes=max_message_bytes, idle_timeout=idle_timeout)
+    await server.start()
+    return server
