@@ -11,10 +11,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, insert, select, text, update
 
 from registry.rows import ObjectRow
-from registry.tables import object_author, object_code, object_reference, patient, registry_object
+from registry.tables import (
+    ASSOCIATION,
+    object_author,
+    object_code,
+    object_reference,
+    patient,
+    registry_object,
+)
 from xds.db import make_engine, migrate, writer
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -105,14 +112,53 @@ def objects_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Row]:
     return {row.id: row for row in rows}
 
 
-def objects_by_unique_id(conn: Connection, kind: str, unique_ids: Iterable[str]) -> list[Row]:
+def objects_by_unique_id(conn: Connection, kind: str | None, unique_ids: Iterable[str]) -> list[Row]:
+    """The objects with these uniqueIds, of one kind or (None) of every kind."""
     wanted = sorted(set(unique_ids))
     if not wanted:
         return []
+    query = select(registry_object).where(registry_object.c.unique_id.in_(wanted))
+    if kind is not None:
+        query = query.where(registry_object.c.kind == kind)
+    return list(conn.execute(query.order_by(registry_object.c.seq)))
+
+
+def associations_to(conn: Connection, targets: Iterable[str], types: Iterable[str]) -> list[Row]:
+    """Associations of the given types whose targetObject is one of ``targets``."""
+    wanted = sorted(set(targets))
+    if not wanted:
+        return []
     query = select(registry_object).where(
-        registry_object.c.kind == kind, registry_object.c.unique_id.in_(wanted)
+        registry_object.c.kind == ASSOCIATION,
+        registry_object.c.target.in_(wanted),
+        registry_object.c.object_type.in_(sorted(set(types))),
     )
-    return list(conn.execute(query))
+    return list(conn.execute(query.order_by(registry_object.c.seq)))
+
+
+def associations_from(conn: Connection, sources: Iterable[str], types: Iterable[str]) -> list[Row]:
+    """Associations of the given types whose sourceObject is one of ``sources``."""
+    wanted = sorted(set(sources))
+    if not wanted:
+        return []
+    query = select(registry_object).where(
+        registry_object.c.kind == ASSOCIATION,
+        registry_object.c.source.in_(wanted),
+        registry_object.c.object_type.in_(sorted(set(types))),
+    )
+    return list(conn.execute(query.order_by(registry_object.c.seq)))
+
+
+def lock(conn: Connection, keys: Iterable[str]) -> None:
+    """Serialise transactions that touch the same keys (e.g. a document uniqueId) until they end.
+
+    PostgreSQL: transaction-level advisory locks, taken in sorted order so two writers cannot deadlock.
+    SQLite needs nothing: its write transactions already run one at a time (BEGIN IMMEDIATE, xds.db).
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
 
 def replace_object(conn: Connection, row: ObjectRow, *, expected_status: str | None = None) -> bool:

@@ -91,15 +91,17 @@ registry_object = Table(
     Column("ebrim", LargeBinary, nullable=False),
 )
 
-# ITI TF-3 4.2.3.2.26 / 4.2.3.3.12 / 4.2.3.4.8: a uniqueId identifies one object of its kind
+# ITI TF-2b 3.42.4.1.3.3.7, ITI TF-3 Table 4.2.4.1-2: a SubmissionSet or Folder uniqueId is used once; a
+# DocumentEntry uniqueId may repeat (an identical document registered again, ITI TF-3 4.2.3.2.26)
 Index(
-    "uq_registry_object_kind_unique_id",
+    "uq_registry_object_package_unique_id",
     registry_object.c.kind,
     registry_object.c.unique_id,
     unique=True,
-    postgresql_where=text("unique_id IS NOT NULL"),
-    sqlite_where=text("unique_id IS NOT NULL"),
+    postgresql_where=text("kind IN ('SubmissionSet', 'Folder')"),
+    sqlite_where=text("kind IN ('SubmissionSet', 'Folder')"),
 )
+Index("ix_registry_object_unique_id", registry_object.c.unique_id)
 Index(
     "ix_registry_object_patient",
     registry_object.c.patient_id,

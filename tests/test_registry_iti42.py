@@ -17,8 +17,8 @@ from registry.rows import object_row
 from registry.tables import ASSOCIATION, DOCUMENT_ENTRY, FOLDER, SUBMISSION_SET
 from xds.ebrim import document_entry_from_ebrim, folder_from_ebrim
 from xds.errors import ErrorCode
-from xds.model import Association, RegistryResponse
-from xds.vocabulary import AssociationType, ResponseStatus, Status
+from xds.model import Association, RegistryResponse, Submission
+from xds.vocabulary import AssociationType, ResponseStatus, Status, SubmissionSetStatus
 
 OTHER_PATIENT = f"PAT-2000^^^&{DOMAIN_OID}&ISO"
 
@@ -109,21 +109,34 @@ def test_metadata_error_stores_nothing(registry: RegistryServer) -> None:
 # --- uniqueness -------------------------------------------------------------------------------------------
 
 
-def test_same_document_again_is_duplicate(registry: RegistryServer) -> None:
+def test_same_document_again_is_accepted(registry: RegistryServer) -> None:
+    # ITI TF-2b 3.42.4.1.3.3.1: the same uniqueId with the same hash and size is a second DocumentEntry
     assert_success(registry.register(single_document("15")))
     again = single_document("15")
     again = replace(again, submission_sets=(replace(again.submission_sets[0], unique_id="1.2.3.99.15"),))
-    assert_failure(registry.register(again), ErrorCode.XDS_DUPLICATE_UNIQUE_ID_IN_REGISTRY)
-    assert registry.count(SUBMISSION_SET) == 1
+    assert_success(registry.register(again))
+    assert len(registry.rows_by_unique_id(DOCUMENT_ENTRY, again.document_entries[0].unique_id)) == 2
 
 
-def test_same_unique_id_other_hash(registry: RegistryServer) -> None:
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [({"hash": "0" * 40}, ErrorCode.XDS_NON_IDENTICAL_HASH), ({"size": 7}, ErrorCode.XDS_NON_IDENTICAL_SIZE)],
+)
+def test_same_unique_id_other_content(registry: RegistryServer, change: dict, code: ErrorCode) -> None:
     assert_success(registry.register(single_document("16")))
     again = single_document("16")
-    entry = replace(again.document_entries[0], hash="0" * 40)
+    entry = replace(again.document_entries[0], **change)
     ss = replace(again.submission_sets[0], unique_id="1.2.3.99.16")
-    response = registry.register(replace(again, submission_sets=(ss,), document_entries=(entry,)))
-    assert_failure(response, ErrorCode.XDS_NON_IDENTICAL_HASH)
+    assert_failure(registry.register(replace(again, submission_sets=(ss,), document_entries=(entry,))), code)
+    assert registry.count(DOCUMENT_ENTRY) == 1
+
+
+def test_submission_set_unique_id_of_a_document(registry: RegistryServer) -> None:
+    assert_success(registry.register(single_document("32")))
+    again = single_document("33")
+    ss = replace(again.submission_sets[0], unique_id=single_document("32").document_entries[0].unique_id)
+    response = registry.register(replace(again, submission_sets=(ss,)))
+    assert_failure(response, ErrorCode.XDS_DUPLICATE_UNIQUE_ID_IN_REGISTRY)
 
 
 def test_submission_set_unique_id_again(registry: RegistryServer) -> None:
@@ -170,14 +183,15 @@ def test_relationship_to_deprecated_document_fails(registry: RegistryServer, kin
     original = registered_id(registry, single_document("22").document_entries[0].unique_id)
     assert_success(registry.register(related("23", original, AssociationType.RPLC)))
     before = registry.count()
-    assert_failure(registry.register(related("24", original, kind)), ErrorCode.XDS_REGISTRY_METADATA_ERROR)
+    response = registry.register(related("24", original, kind))
+    assert_failure(response, ErrorCode.XDS_REGISTRY_DEPRECATED_DOCUMENT_ERROR)
     assert registry.count() == before
 
 
 @pytest.mark.parametrize("kind", [AssociationType.RPLC, AssociationType.APND, AssociationType.SIGNS])
 def test_relationship_to_unknown_document_fails(registry: RegistryServer, kind: AssociationType) -> None:
     unknown = "urn:uuid:00000000-1111-2222-3333-444444444444"
-    assert_failure(registry.register(related("25", unknown, kind)), ErrorCode.XDS_REGISTRY_METADATA_ERROR)
+    assert_failure(registry.register(related("25", unknown, kind)), ErrorCode.UNRESOLVED_REFERENCE_EXCEPTION)
     assert registry.count() == 0
 
 
@@ -227,3 +241,98 @@ def test_document_added_to_another_patients_folder_fails(registry: RegistryServe
     (folder_row,) = registry.rows_by_unique_id(FOLDER, other.folders[0].unique_id)
     response = registry.register(with_folder_member(single_document("31"), folder_row.id))
     assert_failure(response, ErrorCode.XDS_PATIENT_ID_DOES_NOT_MATCH)
+
+
+def test_new_folder_gets_the_registry_last_update_time(registry: RegistryServer) -> None:
+    submission = register_submission()
+    folder = replace(submission.folders[0], last_update_time="20041224000000")
+    assert_success(registry.register(replace(submission, folders=(folder,))))
+    (row,) = registry.rows_by_unique_id(FOLDER, folder.unique_id)
+    # ITI TF-2b 3.42.4.1.3.6: set by the registry, whatever was sent
+    assert row.last_update_time_key > "20241224000000"
+
+
+def test_document_of_folder_cannot_be_deprecated_member(registry: RegistryServer) -> None:
+    assert_success(registry.register(register_submission()))
+    (folder_row,) = registry.rows_by_unique_id(FOLDER, register_submission().folders[0].unique_id)
+    assert_success(registry.register(single_document("34")))
+    doc = registered_id(registry, single_document("34").document_entries[0].unique_id)
+    assert_success(registry.register(related("35", doc, AssociationType.RPLC)))
+    # an existing Folder and an existing, now deprecated DocumentEntry (ITI TF-2b 3.42.4.1.3.4)
+    ss = replace(single_document("36").submission_sets[0])
+    link = Association("FD", AssociationType.HAS_MEMBER, folder_row.id, doc)
+    ss_link = Association("SSFD", AssociationType.HAS_MEMBER, ss.entry_uuid, "FD")
+    response = registry.register(Submission(submission_sets=(ss,), associations=(link, ss_link)))
+    assert_failure(response, ErrorCode.XDS_REGISTRY_DEPRECATED_DOCUMENT_ERROR)
+
+
+def test_existing_document_into_existing_folder(registry: RegistryServer) -> None:
+    # NIST 12326: the submission holds only the SubmissionSet and the two HasMember associations
+    assert_success(registry.register(register_submission()))
+    (folder_row,) = registry.rows_by_unique_id(FOLDER, register_submission().folders[0].unique_id)
+    assert_success(registry.register(single_document("37")))
+    doc = registered_id(registry, single_document("37").document_entries[0].unique_id)
+    ss = single_document("38").submission_sets[0]
+    link = Association("FD", AssociationType.HAS_MEMBER, folder_row.id, doc)
+    ss_link = Association("SSFD", AssociationType.HAS_MEMBER, ss.entry_uuid, "FD")
+    assert_success(registry.register(Submission(submission_sets=(ss,), associations=(link, ss_link))))
+
+
+def test_submission_set_cannot_take_an_existing_folder(registry: RegistryServer) -> None:
+    assert_success(registry.register(register_submission()))
+    (folder_row,) = registry.rows_by_unique_id(FOLDER, register_submission().folders[0].unique_id)
+    submission = single_document("39")
+    extra = Association("SSF", AssociationType.HAS_MEMBER, "SS", folder_row.id)
+    response = registry.register(replace(submission, associations=(*submission.associations, extra)))
+    assert_failure(response, ErrorCode.XDS_REGISTRY_METADATA_ERROR)
+
+
+def test_reference_to_another_patients_document(registry: RegistryServer) -> None:
+    # ITI TF-3 4.2.2.1.1: SubmissionSetStatus Reference may name a document of another patient
+    registry.add_patient(OTHER_PATIENT)
+    assert_success(registry.register(single_document("40", OTHER_PATIENT)))
+    other_doc = registered_id(registry, single_document("40").document_entries[0].unique_id)
+    submission = single_document("41")
+    ref = Association("Ref", AssociationType.HAS_MEMBER, "SS", other_doc, SubmissionSetStatus.REFERENCE)
+    assert_success(registry.register(replace(submission, associations=(*submission.associations, ref))))
+
+
+def test_replacement_deprecates_transforms_and_addenda(registry: RegistryServer) -> None:
+    # ITI TF-3 4.2.2.2.3, NIST 12022
+    assert_success(registry.register(single_document("42")))
+    original = registered_id(registry, single_document("42").document_entries[0].unique_id)
+    dependents = []
+    for tag, kind in (("43", AssociationType.XFRM), ("44", AssociationType.APND)):
+        assert_success(registry.register(related(tag, original, kind)))
+        dependents.append(registered_id(registry, single_document(tag).document_entries[0].unique_id))
+    assert_success(registry.register(related("45", original, AssociationType.RPLC)))
+    assert [registry.row(i).status for i in (original, *dependents)] == [Status.DEPRECATED] * 3
+    new = registered_id(registry, single_document("45").document_entries[0].unique_id)
+    assert registry.row(new).status == Status.APPROVED
+
+
+def test_transformation_cannot_be_appended_to(registry: RegistryServer) -> None:
+    assert_success(registry.register(single_document("46")))
+    original = registered_id(registry, single_document("46").document_entries[0].unique_id)
+    assert_success(registry.register(related("47", original, AssociationType.XFRM)))
+    transform = registered_id(registry, single_document("47").document_entries[0].unique_id)
+    response = registry.register(related("48", transform, AssociationType.APND))
+    assert_failure(response, ErrorCode.XDS_REGISTRY_METADATA_ERROR)
+
+
+def test_replacement_joins_the_folders_of_the_original(registry: RegistryServer) -> None:
+    # ITI TF-2b 3.42.4.1.3.5, NIST 12327: Folder HasMember + SubmissionSet HasMember + lastUpdateTime
+    submission = register_submission()
+    assert_success(registry.register(submission))
+    (folder_row,) = registry.rows_by_unique_id(FOLDER, submission.folders[0].unique_id)
+    in_folder = registered_id(registry, submission.document_entries[0].unique_id)
+    before = registry.count(ASSOCIATION)
+    assert_success(registry.register(related("49", in_folder, AssociationType.RPLC)))
+    new = registered_id(registry, single_document("49").document_entries[0].unique_id)
+    assert registry.count(ASSOCIATION) == before + 2 + 2  # SS-DE, RPLC, Folder-DE, SS-(Folder-DE)
+    with registry.store.read() as conn:
+        (link,) = db.associations_to(conn, [new], [AssociationType.HAS_MEMBER.value])[1:]
+        assert link.source == folder_row.id
+        (ss_link,) = db.associations_to(conn, [link.id], [AssociationType.HAS_MEMBER.value])
+    assert registry.row(ss_link.source).kind == SUBMISSION_SET
+    assert registry.row(folder_row.id).last_update_time_key >= folder_row.last_update_time_key

@@ -111,17 +111,24 @@ def test_replacement_of_a_registered_entry_is_fine():
     assert codes_after(added(rplc())) == set()
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [AssociationType.RPLC, AssociationType.XFRM, AssociationType.APND, AssociationType.XFRM_RPLC,
-     AssociationType.SIGNS],
-)
-def test_relationship_target_must_not_be_new(kind):
-    assert codes_after(added(rplc(association_type=kind, target="Document01"))) == {REGISTRY}
+@pytest.mark.parametrize("kind", [AssociationType.RPLC, AssociationType.XFRM_RPLC])
+def test_replacement_target_must_be_registered(kind):
+    # ITI TF-2b 3.42.4.1.3.5
+    assert codes_after(added(rplc(association_type=kind, target="Document01"))) == {UNRESOLVED}
+
+
+@pytest.mark.parametrize("kind", [AssociationType.XFRM, AssociationType.APND, AssociationType.SIGNS])
+def test_transform_append_sign_may_target_a_new_document(kind):
+    assert codes_after(added(rplc(association_type=kind, target="Document01"))) == set()
+
+
+@pytest.mark.parametrize("kind", [AssociationType.XFRM, AssociationType.APND, AssociationType.SIGNS])
+def test_relationship_to_a_new_folder_does_not_resolve(kind):
+    assert codes_after(added(rplc(association_type=kind, target="Folder01"))) == {UNRESOLVED}
 
 
 def test_relationship_source_must_be_a_new_document_entry():
-    assert codes_after(added(rplc(source="Folder01"))) == {REGISTRY}
+    assert codes_after(added(rplc(source="Folder01"))) == {UNRESOLVED}
 
 
 def test_association_documentation_on_relationship_accepted():

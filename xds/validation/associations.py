@@ -13,6 +13,9 @@ from xds.vocabulary import DOCUMENT_RELATIONSHIPS, AssociationType, SubmissionSe
 # ITI TF-3 4.2.2: what a submission (ITI-41/42, RAD-68) may carry; UpdateAvailabilityStatus and
 # SubmitAssociation belong to Metadata Update (ITI-57).
 SUBMISSION_ASSOCIATION_TYPES = frozenset({AssociationType.HAS_MEMBER, *DOCUMENT_RELATIONSHIPS})
+REGISTERED_TARGETS = frozenset(
+    {AssociationType.RPLC, AssociationType.XFRM_RPLC, AssociationType.IS_SNAPSHOT_OF}
+)
 
 
 def check_associations(findings: Findings, submission: Submission) -> None:
@@ -102,10 +105,21 @@ def _check_has_member(
 def _check_relationship(
     findings: Findings, assoc: Association, de_ids: set[str], local_ids: set[str]
 ) -> None:
-    # ITI TF-3 4.2.2.2 document relationships (RPLC, XFRM, APND, XFRM_RPLC, signs, IsSnapshotOf): the
-    # source is a new DocumentEntry of this submission, the target an existing (registered) one
+    # ITI TF-2b 3.42.4.1.3.5 document relationships: the source is a new DocumentEntry of this submission;
+    # the target of RPLC, XFRM_RPLC and IsSnapshotOf is a registered DocumentEntry, that of XFRM, APND and
+    # signs a registered one or one of this submission. Anything else does not resolve.
     where = assoc.entry_uuid
     if assoc.source not in de_ids:
-        findings.metadata(f"source {assoc.source!r} is not a DocumentEntry of this submission", where)
-    if assoc.target in local_ids:
-        findings.metadata(f"target {assoc.target!r} must be a registered entry, not a new one", where)
+        findings.add(
+            ErrorCode.UNRESOLVED_REFERENCE_EXCEPTION,
+            f"source {assoc.source!r} is not a DocumentEntry of this submission",
+            where,
+        )
+    if assoc.target in local_ids and (
+        assoc.association_type in REGISTERED_TARGETS or assoc.target not in de_ids
+    ):
+        findings.add(
+            ErrorCode.UNRESOLVED_REFERENCE_EXCEPTION,
+            f"target {assoc.target!r} of {assoc.association_type} must be a registered DocumentEntry",
+            where,
+        )

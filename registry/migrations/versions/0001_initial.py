@@ -92,13 +92,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("id", name="uq_registry_object_id"),
     )
     op.create_index(
-        "uq_registry_object_kind_unique_id",
+        "uq_registry_object_package_unique_id",
         "registry_object",
         ["kind", "unique_id"],
         unique=True,
-        postgresql_where=sa.text("unique_id IS NOT NULL"),
-        sqlite_where=sa.text("unique_id IS NOT NULL"),
+        postgresql_where=sa.text("kind IN ('SubmissionSet', 'Folder')"),
+        sqlite_where=sa.text("kind IN ('SubmissionSet', 'Folder')"),
     )
+    op.create_index("ix_registry_object_unique_id", "registry_object", ["unique_id"])
     op.create_index("ix_registry_object_patient", "registry_object", ["patient_id", "kind", "status"])
     op.create_index("ix_registry_object_logical_id", "registry_object", ["logical_id"])
     op.create_index("ix_registry_object_source", "registry_object", ["source", "object_type"])

@@ -1,0 +1,36 @@
+"""What one ITI-42 registration will change, gathered while its rules are checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+from sqlalchemy import Row
+
+from xds.ebrim import document_entry_from_ebrim, folder_from_ebrim
+from xds.errors import ErrorCode, RegistryError
+from xds.model import Association, DocumentEntry, Folder, Submission
+
+
+@dataclass
+class Plan:
+    submission: Submission  # ids final (UUIDs)
+    patient_id: str | None  # the submission's patient (id^^^&OID&ISO)
+    new_ids: set[str]
+    existing: dict[str, Row]  # registry rows of every id the submission names
+    entries: dict[str, DocumentEntry] = field(default_factory=dict)  # new entries, versioned
+    errors: list[RegistryError] = field(default_factory=list)
+    replaced: dict[str, str] = field(default_factory=dict)  # original id -> replacement id
+    deprecate: dict[str, DocumentEntry] = field(default_factory=dict)  # stored entries to deprecate
+    touched_folders: dict[str, Folder] = field(default_factory=dict)  # stored folders that get members
+    extra_associations: list[Association] = field(default_factory=list)  # created by the registry
+
+    def error(self, code: ErrorCode, context: str, location: str = "") -> None:
+        self.errors.append(RegistryError(code, context, location))
+
+    def touch_folder(self, row: Row) -> None:
+        self.touched_folders.setdefault(row.id, folder_from_ebrim(etree.fromstring(row.ebrim)))
+
+
+def stored_entry(row: Row) -> DocumentEntry:
+    return document_entry_from_ebrim(etree.fromstring(row.ebrim))
