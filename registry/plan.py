@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lxml import etree
 from sqlalchemy import Row
 
-from xds.ebrim import document_entry_from_ebrim, folder_from_ebrim
+from registry.rows import stored_object
+from registry.tables import DOCUMENT_ENTRY, FOLDER
 from xds.errors import ErrorCode, RegistryError
 from xds.model import Association, DocumentEntry, Folder, Submission
 
@@ -29,8 +29,8 @@ class Plan:
         self.errors.append(RegistryError(code, context, location))
 
     def touch_folder(self, row: Row) -> None:
-        self.touched_folders.setdefault(row.id, folder_from_ebrim(etree.fromstring(row.ebrim)))
+        self.touched_folders.setdefault(row.id, stored_object(FOLDER, row.ebrim))
 
 
 def stored_entry(row: Row) -> DocumentEntry:
-    return document_entry_from_ebrim(etree.fromstring(row.ebrim))
+    return stored_object(DOCUMENT_ENTRY, row.ebrim)

@@ -9,7 +9,16 @@ from typing import Any
 from lxml import etree
 
 from registry.tables import ASSOCIATION, DOCUMENT_ENTRY, FOLDER, SUBMISSION_SET
-from xds.ebrim import association_to_ebrim, document_entry_to_ebrim, folder_to_ebrim, submission_set_to_ebrim
+from xds.ebrim import (
+    association_from_ebrim,
+    association_to_ebrim,
+    document_entry_from_ebrim,
+    document_entry_to_ebrim,
+    folder_from_ebrim,
+    folder_to_ebrim,
+    submission_set_from_ebrim,
+    submission_set_to_ebrim,
+)
 from xds.hl7v2 import CX
 from xds.model import Association, Code, DocumentEntry, Folder, SubmissionSet
 
@@ -37,6 +46,18 @@ def patient_key(cx: CX | None) -> str | None:
     if cx is None:
         return None
     return f"{cx.id_number}^^^&{cx.authority_oid}&ISO"
+
+
+def stored_object(kind: str, ebrim: bytes) -> RegistryObject:
+    """The model object of a registry_object row (its ``kind`` and ``ebrim`` columns)."""
+    el = etree.fromstring(ebrim)
+    if kind == DOCUMENT_ENTRY:
+        return document_entry_from_ebrim(el)
+    if kind == SUBMISSION_SET:
+        return submission_set_from_ebrim(el)
+    if kind == FOLDER:
+        return folder_from_ebrim(el)
+    return association_from_ebrim(el)
 
 
 def ebrim_bytes(obj: RegistryObject) -> bytes:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import anyio.to_thread
 
+from registry.iti8 import handle_feed
 from registry.iti42 import register
 from registry.store import RegistryStore
 from xds.config import Settings
 from xds.ebrim import failure_body, registry_response_to_ebrim, submit_objects_from_ebrim
+from xds.mllp import MllpServer
 from xds.model import RegistryResponse
 from xds.runtime import ActorService
 from xds.schemas import PublishedWsdl
@@ -51,16 +53,27 @@ class Registry:
         )
 
 
+    async def feed(self, message: bytes, _peer: str | None) -> bytes:
+        return await anyio.to_thread.run_sync(handle_feed, self.store, self.settings.domain_oid, message)
+
+
 def service(settings: Settings) -> ActorService:
     store = RegistryStore.open(settings.effective_database_url)
     registry = Registry(settings, store)
+    # DESIGN "Fixed interface": the registry's ITI-8 feed listens on its own MLLP port
+    mllp = MllpServer(registry.feed, settings.http_host, settings.registry_mllp_port)
 
     async def shutdown() -> None:
+        await mllp.close()
         store.close()
 
     return ActorService(
         name="registry",
         routes=[registry.route()],
+        startup=[mllp.start],
         shutdown=[shutdown],
-        endpoints=[f"POST {{base}}{PATH}  ITI-42 Register Document Set-b, ITI-18 Registry Stored Query"],
+        endpoints=[
+            f"POST {{base}}{PATH}  ITI-42 Register Document Set-b, ITI-18 Registry Stored Query",
+            f"MLLP {settings.http_host}:{settings.registry_mllp_port}  ITI-8 Patient Identity Feed",
+        ],
     )

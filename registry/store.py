@@ -123,6 +123,14 @@ def objects_by_unique_id(conn: Connection, kind: str | None, unique_ids: Iterabl
     return list(conn.execute(query.order_by(registry_object.c.seq)))
 
 
+def objects_of_patient(conn: Connection, pid: str) -> list[Row]:
+    return list(
+        conn.execute(
+            select(registry_object).where(registry_object.c.patient_id == pid).order_by(registry_object.c.seq)
+        )
+    )
+
+
 def associations_to(conn: Connection, targets: Iterable[str], types: Iterable[str]) -> list[Row]:
     """Associations of the given types whose targetObject is one of ``targets``."""
     wanted = sorted(set(targets))

@@ -7,6 +7,7 @@ written with the registry's store, the same call the feed handler makes.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -23,7 +24,8 @@ from xds.config import Settings
 from xds.ebrim import registry_response_from_ebrim, submit_objects_to_ebrim
 from xds.hl7v2 import CX
 from xds.model import Association, RegistryResponse, Submission
-from xds.soap import SoapClient, create_app
+from xds.runtime import services_app
+from xds.soap import SoapClient
 from xds.transactions import Transaction
 from xds.vocabulary import AssociationType, SubmissionSetStatus
 
@@ -33,6 +35,7 @@ class RegistryServer:
     url: str
     store: db.RegistryStore  # a second connection pool on the same database, for set-up and checks
     client: SoapClient
+    mllp_port: int
 
     def register(self, submission: Submission) -> RegistryResponse:
         reply = self.client.call(self.url, Transaction.ITI_42, submit_objects_to_ebrim(submission))
@@ -58,14 +61,21 @@ class RegistryServer:
             return db.objects_by_unique_id(conn, kind, [unique_id])
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @contextmanager
 def running_registry(database_url: str, data_dir: Path, **settings: object) -> Iterator[RegistryServer]:
-    config = Settings(data_dir=data_dir, database_url=database_url, **settings)
+    mllp_port = free_port()
+    config = Settings(data_dir=data_dir, database_url=database_url, registry_mllp_port=mllp_port, **settings)
     registry = service(config)
     store = db.RegistryStore.open(database_url)
     try:
-        with serving(create_app(registry.routes, actors=["registry"])) as base, SoapClient() as client:
-            yield RegistryServer(base + PATH, store, client)
+        with serving(services_app([registry])) as base, SoapClient() as client:
+            yield RegistryServer(base + PATH, store, client, config.registry_mllp_port)
     finally:
         store.close()
 

@@ -18,7 +18,8 @@ XDS = [sys.executable, "-m", "xds.cli"]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "XDS_DATA_DIR": str(tmp_path / "data"), "XDS_HTTP_PORT": "0"}
+    ports = {f"XDS_{name}_PORT": "0" for name in ("HTTP", "REGISTRY_MLLP", "PIX_MLLP", "DICOM")}
+    return {**os.environ, "XDS_DATA_DIR": str(tmp_path / "data"), **ports}
 
 
 def test_up_binds_and_answers_health(tmp_path):
@@ -43,7 +44,7 @@ def test_up_binds_and_answers_health(tmp_path):
             except httpx.TransportError:
                 time.sleep(0.1)
         assert body is not None and body["status"] == "ok"
-        assert isinstance(body["actors"], list)
+        assert "registry" in body["actors"]
         assert (tmp_path / "data").is_dir()
     finally:
         proc.send_signal(signal.SIGINT)

@@ -43,7 +43,7 @@ def at_once(registry: RegistryServer, submissions: list[list[Submission]]) -> li
     def run(index: int) -> None:
         try:
             with SoapClient() as client:
-                own = RegistryServer(registry.url, registry.store, client)
+                own = RegistryServer(registry.url, registry.store, client, registry.mllp_port)
                 barrier.wait()
                 results[index] = [own.register(s) for s in submissions[index]]
         except BaseException as exc:  # reported below, in the test's thread

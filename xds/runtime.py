@@ -7,12 +7,15 @@ through their transactions, so this is all the process needs to know of them.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from xds.config import Settings
+from xds.soap import create_app
 
 ACTOR_PACKAGES = {
     "registry": "registry",
@@ -29,6 +32,27 @@ class ActorService:
     startup: Sequence[Callable[[], Awaitable[None]]] = ()  # listeners (MLLP, DICOM) started with the server
     shutdown: Sequence[Callable[[], Awaitable[None]]] = ()
     endpoints: Sequence[str] = field(default_factory=list)  # human-readable, printed by `xds up`
+
+
+def services_app(services: Sequence[ActorService]) -> Starlette:
+    """The ASGI app of ``services``: their routes, /health, and their listeners run with the app."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        started: list[ActorService] = []
+        try:
+            for service in services:
+                for start in service.startup:
+                    await start()
+                started.append(service)
+            yield
+        finally:
+            for service in reversed(started):
+                for stop in service.shutdown:
+                    await stop()
+
+    routes = [route for service in services for route in service.routes]
+    return create_app(routes, actors=[s.name for s in services], lifespan=lifespan)
 
 
 def load_actor(name: str, settings: Settings) -> ActorService | None:

@@ -10,8 +10,7 @@ import sys
 import uvicorn
 
 from xds.config import Settings
-from xds.runtime import ActorService, load_actor
-from xds.soap import create_app
+from xds.runtime import ActorService, load_actor, services_app
 
 
 def build_services(settings: Settings, only: str | None = None) -> tuple[list[ActorService], list[str]]:
@@ -32,8 +31,7 @@ def run_up(settings: Settings, only: str | None = None) -> int:
         return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.spool_dir.mkdir(parents=True, exist_ok=True)
-    routes = [route for service in services for route in service.routes]
-    app = create_app(routes, actors=[s.name for s in services])
+    app = services_app(services)
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -56,17 +54,6 @@ def run_up(settings: Settings, only: str | None = None) -> int:
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
 
-    async def serve() -> None:
-        for service in services:
-            for start in service.startup:
-                await start()
-        try:
-            await server.serve(sockets=[sock])
-        finally:
-            for service in services:
-                for stop in service.shutdown:
-                    await stop()
-
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
+        asyncio.run(server.serve(sockets=[sock]))
     return 0

@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Lifespan, Receive, Scope, Send
 
 from xds.errors import RegistryError, SoapFault, SoapFaultCode, XdsError
 from xds.model.attachment import Attachment
@@ -313,11 +313,14 @@ def soap_route(
     return Route(path, endpoint=endpoint, methods=["GET", "POST"])
 
 
-def create_app(routes: Sequence[BaseRoute], *, actors: Sequence[str]) -> Starlette:
-    """The ASGI app of a process: the given routes plus GET /health (DESIGN fixed interface)."""
+def create_app(
+    routes: Sequence[BaseRoute], *, actors: Sequence[str], lifespan: Lifespan | None = None
+) -> Starlette:
+    """The ASGI app of a process: the given routes plus GET /health (DESIGN fixed interface); ``lifespan``
+    starts and stops what else the process serves (MLLP, DICOM listeners) on the app's event loop."""
     names = list(actors)
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "actors": names})
 
-    return Starlette(routes=[*routes, Route("/health", health, methods=["GET"])])
+    return Starlette(routes=[*routes, Route("/health", health, methods=["GET"])], lifespan=lifespan)
