@@ -139,7 +139,7 @@ def _check_relationship(conn: Connection, plan: Plan, assoc: Association) -> Non
             f"IsSnapshotOf {assoc.entry_uuid}: {target.id} is not an On-Demand DocumentEntry",
             assoc.entry_uuid,
         )
-    elif kind == AssociationType.APND and db.associations_from(conn, [target.id], TRANSFORMS):
+    elif kind == AssociationType.APND and db.associations(conn, types=TRANSFORMS, sources=[target.id]):
         # ITI TF-3 4.2.2.2.1: a transformation is not appended to
         plan.error(
             ErrorCode.XDS_REGISTRY_METADATA_ERROR,
@@ -175,7 +175,7 @@ def _deprecate_dependents(conn: Connection, plan: Plan, original: str) -> None:
     """ITI TF-3 4.2.2.2.3: the transforms and addenda of a replaced document are deprecated with it."""
     pending = [original]
     while pending:
-        links = db.associations_to(conn, pending, DEPENDENTS)
+        links = db.associations(conn, types=DEPENDENTS, targets=pending)
         rows = db.objects_by_id(conn, (a.source for a in links))
         pending = []
         for row in rows.values():
@@ -187,7 +187,7 @@ def _deprecate_dependents(conn: Connection, plan: Plan, original: str) -> None:
 def _propagate_folders(conn: Connection, plan: Plan, original: str, replacement: str) -> None:
     """ITI TF-2b 3.42.4.1.3.5: the replacement joins every Folder of the original: a Folder HasMember, its
     SubmissionSet HasMember, and a new lastUpdateTime for the Folder."""
-    memberships = db.associations_to(conn, [original], [AssociationType.HAS_MEMBER])
+    memberships = db.associations(conn, types=[AssociationType.HAS_MEMBER], targets=[original])
     folders = db.objects_by_id(conn, (a.source for a in memberships))
     ss_id = _submission_set_id(plan)
     for folder in folders.values():

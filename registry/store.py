@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, Row, insert, select, text, update
+from sqlalchemy import Connection, Engine, Row, insert, or_, select, text, update
 
 from registry.rows import ObjectRow
 from registry.tables import (
@@ -131,28 +131,17 @@ def objects_of_patient(conn: Connection, pid: str) -> list[Row]:
     )
 
 
-def associations_to(conn: Connection, targets: Iterable[str], types: Iterable[str]) -> list[Row]:
-    """Associations of the given types whose targetObject is one of ``targets``."""
-    wanted = sorted(set(targets))
-    if not wanted:
+def associations(
+    conn: Connection, *, types: Iterable[str], sources: Iterable[str] = (), targets: Iterable[str] = ()
+) -> list[Row]:
+    """Associations of the given types whose sourceObject is one of ``sources`` or whose targetObject is
+    one of ``targets``, in registration order."""
+    wanted_sources, wanted_targets = sorted(set(sources)), sorted(set(targets))
+    if not wanted_sources and not wanted_targets:
         return []
+    ends = or_(registry_object.c.source.in_(wanted_sources), registry_object.c.target.in_(wanted_targets))
     query = select(registry_object).where(
-        registry_object.c.kind == ASSOCIATION,
-        registry_object.c.target.in_(wanted),
-        registry_object.c.object_type.in_(sorted(set(types))),
-    )
-    return list(conn.execute(query.order_by(registry_object.c.seq)))
-
-
-def associations_from(conn: Connection, sources: Iterable[str], types: Iterable[str]) -> list[Row]:
-    """Associations of the given types whose sourceObject is one of ``sources``."""
-    wanted = sorted(set(sources))
-    if not wanted:
-        return []
-    query = select(registry_object).where(
-        registry_object.c.kind == ASSOCIATION,
-        registry_object.c.source.in_(wanted),
-        registry_object.c.object_type.in_(sorted(set(types))),
+        registry_object.c.kind == ASSOCIATION, registry_object.c.object_type.in_(sorted(set(types))), ends
     )
     return list(conn.execute(query.order_by(registry_object.c.seq)))
 

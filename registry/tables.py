@@ -128,33 +128,33 @@ for _name in (
 ):
     Index(f"ix_registry_object_{_name}", registry_object.c[_name])
 
+
+def _attribute_table(name: str, lookup: Index, *columns: Column) -> Table:
+    """A multi-valued attribute: rows of (object_seq, value columns), found by value and by object."""
+    return Table(
+        name,
+        metadata,
+        Column("object_seq", SEQUENCE, ForeignKey("registry_object.seq", ondelete="CASCADE"), nullable=False),
+        *columns,
+        lookup,
+        Index(f"ix_{name}_object_seq", "object_seq"),
+    )
+
+
 # confidentialityCode, eventCodeList (DocumentEntry) and codeList (Folder): several per object
-object_code = Table(
+object_code = _attribute_table(
     "object_code",
-    metadata,
-    Column("object_seq", SEQUENCE, ForeignKey("registry_object.seq", ondelete="CASCADE"), nullable=False),
+    Index("ix_object_code_lookup", "attribute", "code", "object_seq"),
     Column("attribute", String, nullable=False),  # confidentialityCode | eventCodeList | folderCodeList
     Column("code", String, nullable=False),  # code^^scheme
-    Index("ix_object_code_lookup", "attribute", "code", "object_seq"),
-    Index("ix_object_code_object_seq", "object_seq"),
 )
-
 # authorPerson of DocumentEntries and SubmissionSets (matched with LIKE, ITI TF-2a 3.18.4.1.2.3.7.1)
-object_author = Table(
-    "object_author",
-    metadata,
-    Column("object_seq", SEQUENCE, ForeignKey("registry_object.seq", ondelete="CASCADE"), nullable=False),
-    Column("person", String, nullable=False),
-    Index("ix_object_author_person", "person"),
-    Index("ix_object_author_object_seq", "object_seq"),
+object_author = _attribute_table(
+    "object_author", Index("ix_object_author_person", "person"), Column("person", String, nullable=False)
 )
-
 # referenceIdList (ITI TF-3 4.2.3.2.28), CXi values as sent
-object_reference = Table(
+object_reference = _attribute_table(
     "object_reference",
-    metadata,
-    Column("object_seq", SEQUENCE, ForeignKey("registry_object.seq", ondelete="CASCADE"), nullable=False),
-    Column("reference", String, nullable=False),
     Index("ix_object_reference_reference", "reference"),
-    Index("ix_object_reference_object_seq", "object_seq"),
+    Column("reference", String, nullable=False),
 )

@@ -331,8 +331,8 @@ def test_replacement_joins_the_folders_of_the_original(registry: RegistryServer)
     new = registered_id(registry, single_document("49").document_entries[0].unique_id)
     assert registry.count(ASSOCIATION) == before + 2 + 2  # SS-DE, RPLC, Folder-DE, SS-(Folder-DE)
     with registry.store.read() as conn:
-        (link,) = db.associations_to(conn, [new], [AssociationType.HAS_MEMBER.value])[1:]
+        (link,) = db.associations(conn, types=[AssociationType.HAS_MEMBER], targets=[new])[1:]
         assert link.source == folder_row.id
-        (ss_link,) = db.associations_to(conn, [link.id], [AssociationType.HAS_MEMBER.value])
+        (ss_link,) = db.associations(conn, types=[AssociationType.HAS_MEMBER], targets=[link.id])
     assert registry.row(ss_link.source).kind == SUBMISSION_SET
     assert registry.row(folder_row.id).last_update_time_key >= folder_row.last_update_time_key
