@@ -9,7 +9,9 @@ from __future__ import annotations
 import anyio.to_thread
 
 from registry.iti8 import handle_feed
+from registry.iti18 import stored_query
 from registry.iti42 import register
+from registry.queries import QueryLimits
 from registry.store import RegistryStore
 from xds.config import Settings
 from xds.ebrim import failure_body, registry_response_to_ebrim, submit_objects_from_ebrim
@@ -32,6 +34,7 @@ class Registry:
         self.settings = settings
         self.store = store
         self.validation = ValidationConfig.from_settings(settings)
+        self.limits = QueryLimits(settings.query_max_leaf_class, settings.query_max_object_refs)
 
     async def iti42(self, request: SoapRequest) -> SoapResponse:
         submission = submit_objects_from_ebrim(request.body)
@@ -45,13 +48,28 @@ class Registry:
     def route(self):  # noqa: ANN201 - a Starlette Route
         return soap_route(
             PATH,
-            [Operation(Transaction.ITI_42, self.iti42, failure_body)],
+            [
+                Operation(Transaction.ITI_42, self.iti42, failure_body),
+                Operation(Transaction.ITI_18, self.iti18, failure_body),
+            ],
             wsdl=PublishedWsdl("registry"),
             spool_dir=self.settings.spool_dir,
             max_xml_bytes=self.settings.max_xml_bytes,
             memory_threshold=self.settings.spool_memory_threshold,
         )
 
+
+    async def iti18(self, request: SoapRequest) -> SoapResponse:
+        body = request.body
+        response = await anyio.to_thread.run_sync(
+            lambda: stored_query(
+                self.store,
+                body,
+                limits=self.limits,
+                home_community_id=self.settings.home_community_id or None,
+            )
+        )
+        return SoapResponse(response)
 
     async def feed(self, message: bytes, _peer: str | None) -> bytes:
         return await anyio.to_thread.run_sync(handle_feed, self.store, self.settings.domain_oid, message)

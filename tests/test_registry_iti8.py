@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from lxml import etree
-from registry_helpers import RegistryServer, running_registry, single_document
+from registry_helpers import Mllp, RegistryServer, adt, running_registry, single_document
 from sample_data import DOMAIN_OID
 
 from registry import store as db
@@ -21,47 +20,12 @@ from xds.vocabulary import ResponseStatus
 P1 = f"P1^^^&{DOMAIN_OID}&ISO"
 P2 = f"P2^^^&{DOMAIN_OID}&ISO"
 FOREIGN = "4711^^^&1.2.276.0.76.4.17.9999.1&ISO"
-SB, EB, CR = b"\x0b", b"\x1c", b"\r"
 
 
 @pytest.fixture
 def registry(database_url: str, tmp_path: Path) -> Iterator[RegistryServer]:
     with running_registry(database_url, tmp_path / "data") as server:
         yield server
-
-
-def adt(event: str, pid3: str, mrg1: str | None = None, version: str = "2.5", control: str = "C1") -> bytes:
-    structure = {"A40": "ADT_A39"}.get(event, "ADT_A01")
-    segments = [
-        f"MSH|^~\\&|KIS|HOSPITAL|XDS|REGISTRY|20240115120000||ADT^{event}^{structure}|{control}|P|{version}",
-        f"EVN|{event}|20240115120000",
-        f"PID|||{pid3}||DOE^JANE||19700101|F",
-    ]
-    if mrg1 is not None:
-        segments.append(f"MRG|{mrg1}")
-    return "\r".join(segments).encode() + CR
-
-
-class Mllp:
-    """A raw MLLP peer: frames by hand, reads until the end block."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.buffer = b""
-
-    def send(self, message: bytes) -> dict[str, list[str]]:
-        self.sock.sendall(SB + message + EB + CR)
-        while EB + CR not in self.buffer:
-            chunk = self.sock.recv(65536)
-            assert chunk, "connection closed without an ACK"
-            self.buffer += chunk
-        frame, _, self.buffer = self.buffer.partition(EB + CR)
-        assert frame.startswith(SB)
-        segments = [s.split("|") for s in frame[1:].decode().split("\r") if s]
-        return {fields[0]: fields for fields in segments}
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture

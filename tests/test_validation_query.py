@@ -160,7 +160,6 @@ def test_get_documents_without_ids():
         ("XDSDocumentEntryClassCode", "('a^b^1.2.3')"),
         ("XDSDocumentEntryClassCode", "()"),
         ("XDSDocumentEntryClassCode", "(a^^1.2.3)"),  # unquoted
-        ("XDSDocumentEntryStatus", "('Approved')"),  # not a status URN
         ("XDSDocumentEntryType", "('urn:uuid:00000000-0000-0000-0000-000000000000')"),
         ("XDSDocumentEntryCreationTimeFrom", "20241301"),
         ("XDSDocumentEntryCreationTimeTo", "yesterday"),
@@ -171,6 +170,16 @@ def test_get_documents_without_ids():
 )
 def test_bad_values(name, value):
     assert codes(find(**{name: value})) == {ErrorCode.XDS_REGISTRY_ERROR}
+
+
+def test_unknown_status_values_are_ignored():
+    # ITI TF-2a 3.18.4.1.2.3.6
+    call = parse_stored_query(find(XDSDocumentEntryStatus=f"('Approved', '{Status.APPROVED}')"))
+    assert call.params["$XDSDocumentEntryStatus"].values == (Status.APPROVED,)
+
+
+def test_status_without_a_known_value_is_missing():
+    assert codes(find(XDSDocumentEntryStatus="('Approved')")) == {ErrorCode.XDS_STORED_QUERY_MISSING_PARAM}
 
 
 def test_old_scheme_query_of_nist_11897_fails():

@@ -56,6 +56,9 @@ class Settings:
     value_sets_file: str = ""  # empty: the shipped IHE-DE value sets
     max_xml_bytes: int = 16 * 1024 * 1024
     spool_memory_threshold: int = 1024 * 1024
+    # ITI-18: the most objects one answer may hold before XDSTooManyResults (LeafClass / ObjectRef)
+    query_max_leaf_class: int = 5000
+    query_max_object_refs: int = 100_000
     registry_url: str = ""  # empty: the registry of this process
     actors: tuple[str, ...] = ("registry", "repository", "pix", "imaging-source")
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -27,7 +27,8 @@ class ParamSpec:
     name: str
     kind: Kind
     required: bool = False
-    # ITI TF-2a 3.18.4.1.2.3.5: codes may carry AND semantics across several Slots of the same name
+    # ITI TF-2a 3.18.4.1.2.3.5: codes (and referenceIdList values) may carry AND semantics across several
+    # Slots of the same name
     and_or: bool = False
 
     @property
@@ -89,7 +90,7 @@ QUERIES: dict[StoredQuery, QuerySpec] = {
         # ITI TF-2a 3.18.4.1.2.3.7.14 FindDocumentsByReferenceId
         QuerySpec(
             StoredQuery.FIND_DOCUMENTS_BY_REFERENCE_ID,
-            (*_FIND_DOCUMENTS, _p(f"{_DE}ReferenceIdList", Kind.STRING_LIST, required=True)),
+            (*_FIND_DOCUMENTS, _p(f"{_DE}ReferenceIdList", Kind.STRING_LIST, required=True, and_or=True)),
         ),
         # ITI TF-2a 3.18.4.1.2.3.7.2 FindSubmissionSets
         QuerySpec(

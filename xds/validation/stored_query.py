@@ -24,6 +24,8 @@ class StringValue:
 @dataclass(frozen=True, slots=True)
 class StringListValue:
     values: tuple[str, ...]
+    # AND/OR parameters (ITI TF-2a 3.18.4.1.2.3.5): the values of each Slot, one OR-group per Slot
+    groups: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,10 @@ class _BadValue(ValueError):
 
 
 class _Number(_BadValue):
+    pass
+
+
+class _Missing(_BadValue):
     pass
 
 
@@ -136,14 +142,23 @@ def _parse(spec: ParamSpec, slots: list[QueryParameter]) -> ParamValue:
             tuple(tuple(_code(x) for v in _all_values(g) for x in _strings(v)) for g in groups)
         )
     items = tuple(x for v in values for x in _strings(v))
+    if spec.kind == Kind.STATUS_LIST:
+        # ITI TF-2a 3.18.4.1.2.3.6: status values the registry does not know are ignored; a status
+        # parameter left without any is missing
+        items = tuple(x for x in items if x in set(Status))
+        if not items:
+            raise _Missing(f"{spec.name} names no known status")
     allowed = {
-        Kind.STATUS_LIST: set(Status),
         Kind.OBJECT_TYPE_LIST: DOCUMENT_ENTRY_OBJECT_TYPES,
         Kind.ASSOCIATION_TYPE_LIST: set(AssociationType),
     }.get(spec.kind)
     for item in items:
         if allowed is not None and item not in allowed:
             raise _BadValue(f"{item!r} is not a valid {spec.kind.value} value")
+    if spec.and_or:
+        return StringListValue(
+            items, tuple(tuple(x for v in slot.values for x in _strings(v)) for slot in slots)
+        )
     return StringListValue(items)
 
 
@@ -185,6 +200,8 @@ def check_query(findings: Findings, request: AdhocQueryRequest) -> StoredQueryCa
         except _Number as exc:
             # ITI TF-2a 3.18.4.1.3: XDSStoredQueryParamNumber for several values of a single-valued parameter
             findings.add(ErrorCode.XDS_STORED_QUERY_PARAM_NUMBER, str(exc), name)
+        except _Missing as exc:
+            findings.add(ErrorCode.XDS_STORED_QUERY_MISSING_PARAM, str(exc), name)
         except _BadValue as exc:
             # a value outside the syntax of ITI TF-2a 3.18.4.1.2.3.6/.7: XDSRegistryError (NIST 11897
             # old_scheme / classcode_scheme_mismatch expect Failure; the toolkit reports this code)
