@@ -26,7 +26,9 @@ class Plan:
     extra_associations: list[Association] = field(default_factory=list)  # created by the registry
 
     def error(self, code: ErrorCode, context: str, location: str = "") -> None:
-        self.errors.append(RegistryError(code, context, location))
+        error = RegistryError(code, context, location)
+        if error not in self.errors:  # e.g. one uniqueId stored twice, both copies differing alike
+            self.errors.append(error)
 
     def touch_folder(self, row: Row) -> None:
         self.touched_folders.setdefault(row.id, stored_object(FOLDER, row.ebrim))

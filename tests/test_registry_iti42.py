@@ -131,6 +131,17 @@ def test_same_unique_id_other_content(registry: RegistryServer, change: dict, co
     assert registry.count(DOCUMENT_ENTRY) == 1
 
 
+def test_other_content_reported_once_when_the_document_is_stored_twice(registry: RegistryServer) -> None:
+    assert_success(registry.register(single_document("50")))
+    again = single_document("50")
+    ss = replace(again.submission_sets[0], unique_id="1.2.3.99.50")
+    assert_success(registry.register(replace(again, submission_sets=(ss,))))  # identical: a second entry
+    entry = replace(again.document_entries[0], hash="0" * 40)
+    ss = replace(again.submission_sets[0], unique_id="1.2.3.99.51")
+    response = registry.register(replace(again, submission_sets=(ss,), document_entries=(entry,)))
+    assert codes(response) == [ErrorCode.XDS_NON_IDENTICAL_HASH]
+
+
 def test_submission_set_unique_id_of_a_document(registry: RegistryServer) -> None:
     assert_success(registry.register(single_document("32")))
     again = single_document("33")
