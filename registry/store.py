@@ -90,12 +90,18 @@ def mark_merged(conn: Connection, subsumed: str, survivor: str) -> None:
 # --- registry objects -------------------------------------------------------------------------------------
 
 
+_OBJECT_COLUMNS = tuple(c.name for c in registry_object.c if c.name != "seq")
+# one statement for all rows of a submission; the generated seqs come back in parameter order
+_INSERT_OBJECTS = insert(registry_object).returning(registry_object.c.seq, sort_by_parameter_order=True)
+
+
 def insert_objects(conn: Connection, rows: Sequence[ObjectRow]) -> None:
+    if not rows:
+        return
+    params = [{name: row.values.get(name) for name in _OBJECT_COLUMNS} for row in rows]
+    seqs = conn.execute(_INSERT_OBJECTS, params).scalars().all()
     codes, authors, references = [], [], []
-    for row in rows:
-        seq = conn.execute(
-            insert(registry_object).values(**row.values).returning(registry_object.c.seq)
-        ).scalar_one()
+    for seq, row in zip(seqs, rows, strict=True):
         codes += [{"object_seq": seq, "attribute": a, "code": c} for a, c in row.codes]
         authors += [{"object_seq": seq, "person": p} for p in row.authors]
         references += [{"object_seq": seq, "reference": r} for r in row.references]
