@@ -114,6 +114,27 @@ def fault_response(fault: SoapFault, relates_to: str | None = None) -> Response:
     return _soap_response(build_envelope(fault_element(fault), headers), fault.http_status, action)
 
 
+class _WorkDir:
+    """The request's own spool folder, made only when an MTOM request needs one (plain SOAP does not)."""
+
+    def __init__(self, parent: Path) -> None:
+        self.parent = parent
+        self.path: Path | None = None
+
+    async def create(self) -> Path:
+        def make() -> Path:
+            self.parent.mkdir(parents=True, exist_ok=True)
+            return Path(tempfile.mkdtemp(dir=self.parent))
+
+        self.path = await anyio.to_thread.run_sync(make)
+        return self.path
+
+    async def remove(self) -> None:
+        path = self.path
+        if path is not None:
+            await anyio.to_thread.run_sync(lambda: shutil.rmtree(path, ignore_errors=True))
+
+
 class _SoapEndpoint:
     """The ASGI app of one SOAP path: GET ?wsdl, POST plain SOAP 1.2 or MTOM/XOP."""
 
@@ -141,14 +162,13 @@ class _SoapEndpoint:
         if request.method != "POST":
             await self._get(request)(scope, receive, send)
             return
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
-        work_dir = Path(await anyio.to_thread.run_sync(lambda: tempfile.mkdtemp(dir=self.spool_dir)))
+        work_dir = _WorkDir(self.spool_dir)
         try:
             response = await self._post(request, work_dir)
             await response(scope, receive, send)
         finally:
             # spooled parts go once the response is out (or the exchange broke off)
-            await anyio.to_thread.run_sync(lambda: shutil.rmtree(work_dir, ignore_errors=True))
+            await work_dir.remove()
 
     def _get(self, request: Request) -> Response:
         # DESIGN fixed interface: ?wsdl on each SOAP path returns its WSDL; the schemas it imports are
@@ -173,7 +193,7 @@ class _SoapEndpoint:
             "POST a SOAP 1.2 request, or GET ?wsdl", status_code=405, headers={"allow": "GET, POST"}
         )
 
-    async def _post(self, request: Request, work_dir: Path) -> Response:
+    async def _post(self, request: Request, work_dir: _WorkDir) -> Response:
         exchange = _Exchange()
         try:
             return await self._process(request, work_dir, exchange)
@@ -190,7 +210,7 @@ class _SoapEndpoint:
             return fault_response(fault, exchange.message_id)
 
     async def _read_message(
-        self, request: Request, work_dir: Path, exchange: _Exchange
+        self, request: Request, work_dir: _WorkDir, exchange: _Exchange
     ) -> tuple[bytes, Mapping[str, Attachment]]:
         content_type = request.headers.get("content-type")
         if not content_type:
@@ -203,7 +223,7 @@ class _SoapEndpoint:
             message = await read_mtom(
                 request.stream(),
                 content_type,
-                work_dir,
+                await work_dir.create(),
                 memory_threshold=self.memory_threshold,
                 max_root_bytes=self.max_xml_bytes,
             )
@@ -214,7 +234,7 @@ class _SoapEndpoint:
             return await _read_capped(request, self.max_xml_bytes), {}
         raise _media_fault(f"Content-Type {mime} is not SOAP 1.2 (application/soap+xml) nor MTOM")
 
-    async def _process(self, request: Request, work_dir: Path, exchange: _Exchange) -> Response:
+    async def _process(self, request: Request, work_dir: _WorkDir, exchange: _Exchange) -> Response:
         root_xml, attachments = await self._read_message(request, work_dir, exchange)
         root = parse_xml(root_xml, max_bytes=self.max_xml_bytes)
         # WS-Addr Core 3.4: even a MustUnderstand fault relates to the request when its MessageID is known
