@@ -35,23 +35,13 @@ from registry.tables import registry_object  # noqa: E402
 from xds.model import AdhocQueryRequest, Code, QueryParameter  # noqa: E402
 from xds.vocabulary import AssociationType, ReturnType, Status, StoredQuery  # noqa: E402
 
-DOMAIN = "1.3.6.1.4.1.21367.2005.13.20.1000"
+sys.path.append(str(ROOT / "bench"))
+from registry_load import DOMAIN, RO_COLUMNS, deferred_indexes, pid, raw_url  # noqa: E402
+
 CLASSES = [Code(c, "1.3.6.1.4.1.19376.3.276.1.5.8") for c in ("BEF", "BIL", "BRI", "DUR", "LAB", "PLA")]
 EVENTS = [Code(f"E{n}", "1.3.6.1.4.1.19376.3.276.1.5.16") for n in range(100, 130)]
 CONF = [Code(c, "2.16.840.1.113883.5.25") for c in ("N", "R", "V")]
 AUTHORS = ["^Mustermann^Erika", "^Schmidt^Hans", "^Meyer^Anna", "^Weber^Paul", "^Wagner^Lena"]
-RO_COLUMNS = [
-    *("seq", "id", "kind", "patient_id", "status", "unique_id", "logical_id", "version", "object_type"),
-    *("class_code", "type_code", "format_code", "practice_setting_code", "healthcare_facility_type_code"),
-    *("creation_time_key", "service_start_time_key", "service_stop_time_key", "hash", "size"),
-    *("repository_unique_id", "source_id", "submission_time_key", "content_type_code", "source", "target"),
-    "ebrim",
-]
-
-
-def pid(n: int) -> str:
-    return f"P{n}^^^&{DOMAIN}&ISO"
-
 
 def templates() -> dict[str, dict]:
     from sample_data import document_entry, has_member, submission_set
@@ -75,55 +65,57 @@ def load(url: str, documents: int, per_patient: int) -> int:
     tpl = templates()
     patients = max(1, documents // per_patient)
     rnd = random.Random(7)
-    raw = url.replace("postgresql+psycopg://", "postgresql://")
     t0 = time.perf_counter()
-    with psycopg.connect(raw) as conn, conn.cursor() as cur:
-        columns = ", ".join(RO_COLUMNS)
-        codes: list[tuple] = []
-        authors: list[tuple] = []
-        with cur.copy(f"COPY registry_object ({columns}) FROM STDIN") as copy:
-            seq = 0
-            for d in range(documents):
-                p = d // per_patient
-                seq += 1
-                de_seq, de_id = seq, f"urn:uuid:de-{d}"
-                if d % 5 == 0:
+    with psycopg.connect(raw_url(url)) as conn, conn.cursor() as cur:
+        with deferred_indexes(cur):  # dropped during COPY, rebuilt after it
+            columns = ", ".join(RO_COLUMNS)
+            codes: list[tuple] = []
+            authors: list[tuple] = []
+            with cur.copy(f"COPY registry_object ({columns}) FROM STDIN") as copy:
+                seq = 0
+                for d in range(documents):
+                    p = d // per_patient
                     seq += 1
-                    ss_id = f"urn:uuid:ss-{d}"
-                    ss = tpl["ss"] | {"seq": seq, "id": ss_id, "patient_id": pid(p), "unique_id": f"2.{d}"}
-                    ss["ebrim"] = tpl["ss"]["ebrim"].replace(b"urn:uuid:TEMPLATE", ss_id.encode())
-                    copy.write_row([ss.get(c) for c in RO_COLUMNS])
-                created = f"20{rnd.randint(10, 24)}{rnd.randint(1, 12):02d}{rnd.randint(1, 28):02d}103000"
-                de = tpl["de"] | {
-                    "seq": de_seq,
-                    "id": de_id,
-                    "patient_id": pid(p),
-                    "unique_id": f"1.{d}",
-                    "logical_id": de_id,
-                    "version": 1,
-                    "class_code": code_key(rnd.choice(CLASSES)),
-                    "creation_time_key": created,
-                    "service_start_time_key": created,
-                    "service_stop_time_key": created,
-                    "status": Status.APPROVED if rnd.random() < 0.9 else Status.DEPRECATED,
-                    "ebrim": tpl["de"]["ebrim"].replace(b"urn:uuid:TEMPLATE", de_id.encode()),
-                }
-                copy.write_row([de.get(c) for c in RO_COLUMNS])
-                seq += 1
-                hm_id = f"urn:uuid:hm-{d}"
-                hm = tpl["hm"] | {"seq": seq, "id": hm_id, "source": ss_id, "target": de_id}
-                hm["object_type"] = AssociationType.HAS_MEMBER.value
-                hm["ebrim"] = tpl["hm"]["ebrim"].replace(b"urn:uuid:TEMPLATE", hm_id.encode())
-                copy.write_row([hm.get(c) for c in RO_COLUMNS])
-                codes.append((de_seq, "confidentialityCode", code_key(rnd.choice(CONF))))
-                codes.append((de_seq, "eventCodeList", code_key(rnd.choice(EVENTS))))
-                authors.append((de_seq, rnd.choice(AUTHORS)))
-        with cur.copy("COPY object_code (object_seq, attribute, code) FROM STDIN") as copy:
-            for row in codes:
-                copy.write_row(row)
-        with cur.copy("COPY object_author (object_seq, person) FROM STDIN") as copy:
-            for row in authors:
-                copy.write_row(row)
+                    de_seq, de_id = seq, f"urn:uuid:de-{d}"
+                    if d % 5 == 0:
+                        seq += 1
+                        ss_id = f"urn:uuid:ss-{d}"
+                        ss = tpl["ss"] | {
+                            "seq": seq, "id": ss_id, "patient_id": pid(p), "unique_id": f"2.{d}"
+                        }
+                        ss["ebrim"] = tpl["ss"]["ebrim"].replace(b"urn:uuid:TEMPLATE", ss_id.encode())
+                        copy.write_row([ss.get(c) for c in RO_COLUMNS])
+                    created = f"20{rnd.randint(10, 24)}{rnd.randint(1, 12):02d}{rnd.randint(1, 28):02d}103000"
+                    de = tpl["de"] | {
+                        "seq": de_seq,
+                        "id": de_id,
+                        "patient_id": pid(p),
+                        "unique_id": f"1.{d}",
+                        "logical_id": de_id,
+                        "version": 1,
+                        "class_code": code_key(rnd.choice(CLASSES)),
+                        "creation_time_key": created,
+                        "service_start_time_key": created,
+                        "service_stop_time_key": created,
+                        "status": Status.APPROVED if rnd.random() < 0.9 else Status.DEPRECATED,
+                        "ebrim": tpl["de"]["ebrim"].replace(b"urn:uuid:TEMPLATE", de_id.encode()),
+                    }
+                    copy.write_row([de.get(c) for c in RO_COLUMNS])
+                    seq += 1
+                    hm_id = f"urn:uuid:hm-{d}"
+                    hm = tpl["hm"] | {"seq": seq, "id": hm_id, "source": ss_id, "target": de_id}
+                    hm["object_type"] = AssociationType.HAS_MEMBER.value
+                    hm["ebrim"] = tpl["hm"]["ebrim"].replace(b"urn:uuid:TEMPLATE", hm_id.encode())
+                    copy.write_row([hm.get(c) for c in RO_COLUMNS])
+                    codes.append((de_seq, "confidentialityCode", code_key(rnd.choice(CONF))))
+                    codes.append((de_seq, "eventCodeList", code_key(rnd.choice(EVENTS))))
+                    authors.append((de_seq, rnd.choice(AUTHORS)))
+            with cur.copy("COPY object_code (object_seq, attribute, code) FROM STDIN") as copy:
+                for row in codes:
+                    copy.write_row(row)
+            with cur.copy("COPY object_author (object_seq, person) FROM STDIN") as copy:
+                for row in authors:
+                    copy.write_row(row)
         cur.execute("SELECT setval(pg_get_serial_sequence('registry_object', 'seq'), %s)", (seq,))
         cur.execute(
             "INSERT INTO patient (pid, status, updated) SELECT 'P' || n || '^^^&' || %s || '&ISO', 'active', "
