@@ -30,6 +30,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/mtom.py
+	$(BIN)/python bench/registry.py
 
 clean:
 	rm -rf $(VENV) xds-data .pytest_cache
