@@ -140,26 +140,43 @@ def _finish(
     return SoapReply(envelope.body, attachments, status, addressing.action, addressing.relates_to, spool)
 
 
+class _Spool:
+    """The folder a reply's MTOM parts spool to, made only when the reply is MTOM."""
+
+    def __init__(self, parent: Path) -> None:
+        self.parent = parent
+        self.path: Path | None = None
+
+    def make(self) -> Path:
+        self.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix="soap-reply-", dir=self.parent))
+        return self.path
+
+    def discard(self) -> None:
+        if self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
 @contextmanager
-def _reply_spool(url: str, spool: Path) -> Iterator[None]:
+def _reply_spool(url: str, spool: _Spool) -> Iterator[None]:
     """Around reading a reply into ``spool``: on any failure the folder goes, and transport problems
     become TransportError (a SoapFault the peer sent passes through as it is)."""
     try:
         yield
     except httpx.HTTPError as exc:
-        shutil.rmtree(spool, ignore_errors=True)
+        spool.discard()
         raise TransportError(f"{url}: {exc.__class__.__name__}: {exc}") from exc
     except MtomError as exc:
-        shutil.rmtree(spool, ignore_errors=True)
+        spool.discard()
         raise TransportError(f"{url}: broken MTOM reply: {exc}") from exc
     except BaseException:
-        shutil.rmtree(spool, ignore_errors=True)
+        spool.discard()
         raise
 
 
-def _drop_unused_spool(reply: SoapReply, spool: Path) -> SoapReply:
+def _drop_unused_spool(reply: SoapReply, spool: _Spool) -> SoapReply:
     if reply.spool is None:
-        shutil.rmtree(spool, ignore_errors=True)
+        spool.discard()
     return reply
 
 
@@ -168,10 +185,6 @@ class _Base:
         self.spool_dir = Path(spool_dir) if spool_dir is not None else Path(tempfile.gettempdir())
         self.max_xml_bytes = max_xml_bytes
         self.memory_threshold = memory_threshold
-
-    def _new_spool(self) -> Path:
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix="soap-reply-", dir=self.spool_dir))
 
     def _read_mtom(self, chunks: AsyncIterator[bytes], content_type: str, spool: Path):  # noqa: ANN202
         return read_mtom(
@@ -221,7 +234,7 @@ class SoapClient(_Base):
         mtom: bool | None = None,
     ) -> SoapReply:
         out = _outgoing(url, transaction, body, attachments, mtom)
-        spool = self._new_spool()
+        spool = _Spool(self.spool_dir)
         content = _sync_content(out)
         with (
             _reply_spool(url, spool),
@@ -231,7 +244,7 @@ class SoapClient(_Base):
                 message = read_mtom_sync(
                     response.iter_bytes(),
                     response.headers["content-type"],
-                    spool,
+                    spool.make(),
                     memory_threshold=self.memory_threshold,
                     max_root_bytes=self.max_xml_bytes,
                 )
@@ -243,7 +256,7 @@ class SoapClient(_Base):
                     self._capped(len(buffer))
                 root, parts = bytes(buffer), {}
             reply = _finish(
-                root, parts, response.status_code, spool if _spooled(parts) else None, self.max_xml_bytes
+                root, parts, response.status_code, spool.path if _spooled(parts) else None, self.max_xml_bytes
             )
         return _drop_unused_spool(reply, spool)
 
@@ -282,14 +295,15 @@ class AsyncSoapClient(_Base):
         mtom: bool | None = None,
     ) -> SoapReply:
         out = _outgoing(url, transaction, body, attachments, mtom)
-        spool = await anyio.to_thread.run_sync(self._new_spool)
+        spool = _Spool(self.spool_dir)
         with _reply_spool(url, spool):
             request = self._http.build_request("POST", url, content=_async_content(out), headers=out.headers)
             response = await self._http.send(request, stream=True)
             try:
                 if _reply_kind(response) == MULTIPART_RELATED:
                     content_type = response.headers["content-type"]
-                    message = await self._read_mtom(response.aiter_bytes(), content_type, spool)
+                    folder = await anyio.to_thread.run_sync(spool.make)
+                    message = await self._read_mtom(response.aiter_bytes(), content_type, folder)
                     root, parts = message.root, dict(message.attachments)
                 else:
                     buffer = bytearray()
@@ -300,6 +314,6 @@ class AsyncSoapClient(_Base):
             finally:
                 await response.aclose()
             reply = _finish(
-                root, parts, response.status_code, spool if _spooled(parts) else None, self.max_xml_bytes
+                root, parts, response.status_code, spool.path if _spooled(parts) else None, self.max_xml_bytes
             )
         return _drop_unused_spool(reply, spool)
