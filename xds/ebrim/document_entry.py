@@ -9,8 +9,8 @@ from lxml.etree import _Element
 from xds.ebrim.author import author_to_ebrim
 from xds.ebrim.codes import code_to_ebrim, limited_metadata_to_ebrim
 from xds.ebrim.registry_object import ObjectReader, extra_slot_elements, slots_of
-from xds.ebrim.values import join_uri, parse_hl7, parse_size, split_uri
-from xds.ebrim.xml import RegistryObjectParts, external_identifier_element, new_root, rim
+from xds.ebrim.values import join_uri, parse_hl7, parse_size, render_hl7, split_uri
+from xds.ebrim.xml import RegistryObjectParts, new_root, rim
 from xds.hl7v2 import CX, XCN
 from xds.model import DocumentEntry
 from xds.vocabulary import (
@@ -25,7 +25,6 @@ from xds.vocabulary import (
     DE_PRACTICE_SETTING_CODE,
     DE_TYPE_CODE,
     DE_UNIQUE_ID,
-    EXTERNAL_IDENTIFIER_NAMES,
     OBJECT_TYPE_STABLE_DOCUMENT_ENTRY,
     Slot,
 )
@@ -43,10 +42,6 @@ _MULTI_CODES = (
     ("confidentiality_codes", DE_CONFIDENTIALITY_CODE, "confidentialityCode"),
     ("event_codes", DE_EVENT_CODE_LIST, "eventCode"),
 )
-
-
-def _render(value: CX | XCN | None) -> str | None:
-    return None if value is None else value.render()
 
 
 def document_entry_to_ebrim(entry: DocumentEntry) -> _Element:
@@ -72,11 +67,11 @@ def document_entry_to_ebrim(entry: DocumentEntry) -> _Element:
             (Slot.CREATION_TIME, entry.creation_time),
             (Slot.HASH, entry.hash),
             (Slot.LANGUAGE_CODE, entry.language_code),
-            (Slot.LEGAL_AUTHENTICATOR, _render(entry.legal_authenticator)),
+            (Slot.LEGAL_AUTHENTICATOR, render_hl7(entry.legal_authenticator)),
             (Slot.SERVICE_START_TIME, entry.service_start_time),
             (Slot.SERVICE_STOP_TIME, entry.service_stop_time),
             (Slot.SIZE, str(entry.size) if entry.size is not None else None),
-            (Slot.SOURCE_PATIENT_ID, _render(entry.source_patient_id)),
+            (Slot.SOURCE_PATIENT_ID, render_hl7(entry.source_patient_id)),
             (Slot.SOURCE_PATIENT_INFO, entry.source_patient_info),
             (Slot.REPOSITORY_UNIQUE_ID, entry.repository_unique_id),
             (Slot.URI, split_uri(entry.uri) if entry.uri is not None else None),
@@ -102,18 +97,8 @@ def document_entry_to_ebrim(entry: DocumentEntry) -> _Element:
         # ITI TF-3 4.2.5.2: DocumentEntry limitedMetadata classification node
         parts.classifications.append(limited_metadata_to_ebrim(eid, DE_LIMITED_METADATA))
     # ITI TF-3 4.2.3.2.17 patientId, 4.2.3.2.27 uniqueId
-    if entry.patient_id is not None:
-        parts.external_identifiers.append(
-            external_identifier_element(
-                eid, DE_PATIENT_ID, entry.patient_id.render(), EXTERNAL_IDENTIFIER_NAMES[DE_PATIENT_ID]
-            )
-        )
-    if entry.unique_id:
-        parts.external_identifiers.append(
-            external_identifier_element(
-                eid, DE_UNIQUE_ID, entry.unique_id, EXTERNAL_IDENTIFIER_NAMES[DE_UNIQUE_ID]
-            )
-        )
+    parts.identify(eid, DE_PATIENT_ID, render_hl7(entry.patient_id))
+    parts.identify(eid, DE_UNIQUE_ID, entry.unique_id or None)
     return parts.build_into(el)
 
 

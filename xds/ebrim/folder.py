@@ -8,11 +8,10 @@ from lxml.etree import _Element
 
 from xds.ebrim.codes import code_to_ebrim, limited_metadata_to_ebrim
 from xds.ebrim.registry_object import ObjectReader, extra_slot_elements, slots_of
-from xds.ebrim.values import parse_hl7
+from xds.ebrim.values import parse_hl7, render_hl7
 from xds.ebrim.xml import (
     RegistryObjectParts,
     classification_element,
-    external_identifier_element,
     new_root,
     rim,
 )
@@ -20,7 +19,6 @@ from xds.hl7v2 import CX
 from xds.model import Folder
 from xds.vocabulary import (
     CLASSIFICATION_NODE_FOLDER,
-    EXTERNAL_IDENTIFIER_NAMES,
     FOLDER_CODE_LIST,
     FOLDER_LIMITED_METADATA,
     FOLDER_PATIENT_ID,
@@ -56,14 +54,8 @@ def folder_to_ebrim(folder: Folder) -> _Element:
     if folder.limited_metadata:
         parts.classifications.append(limited_metadata_to_ebrim(fid, FOLDER_LIMITED_METADATA))
     # ITI TF-3 4.2.3.4.8 uniqueId, 4.2.3.4.6 patientId
-    for scheme, value in (
-        (FOLDER_UNIQUE_ID, folder.unique_id),
-        (FOLDER_PATIENT_ID, folder.patient_id.render() if folder.patient_id is not None else None),
-    ):
-        if value or (scheme == FOLDER_PATIENT_ID and value is not None):
-            parts.external_identifiers.append(
-                external_identifier_element(fid, scheme, value, EXTERNAL_IDENTIFIER_NAMES[scheme])
-            )
+    parts.identify(fid, FOLDER_UNIQUE_ID, folder.unique_id or None)
+    parts.identify(fid, FOLDER_PATIENT_ID, render_hl7(folder.patient_id))
     return parts.build_into(el)
 
 

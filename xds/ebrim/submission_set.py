@@ -9,11 +9,10 @@ from lxml.etree import _Element
 from xds.ebrim.author import author_to_ebrim
 from xds.ebrim.codes import code_to_ebrim, limited_metadata_to_ebrim
 from xds.ebrim.registry_object import ObjectReader, extra_slot_elements, slots_of
-from xds.ebrim.values import parse_hl7
+from xds.ebrim.values import parse_hl7, render_hl7
 from xds.ebrim.xml import (
     RegistryObjectParts,
     classification_element,
-    external_identifier_element,
     new_root,
     rim,
 )
@@ -21,7 +20,6 @@ from xds.hl7v2 import CX
 from xds.model import SubmissionSet
 from xds.vocabulary import (
     CLASSIFICATION_NODE_SUBMISSION_SET,
-    EXTERNAL_IDENTIFIER_NAMES,
     OBJECT_TYPE_REGISTRY_PACKAGE,
     SS_AUTHOR,
     SS_CONTENT_TYPE_CODE,
@@ -69,15 +67,9 @@ def submission_set_to_ebrim(ss: SubmissionSet) -> _Element:
     if ss.limited_metadata:
         parts.classifications.append(limited_metadata_to_ebrim(sid, SS_LIMITED_METADATA))
     # ITI TF-3 4.2.3.3.12 uniqueId, 4.2.3.3.10 sourceId, 4.2.3.3.9 patientId
-    for scheme, value in (
-        (SS_UNIQUE_ID, ss.unique_id),
-        (SS_SOURCE_ID, ss.source_id),
-        (SS_PATIENT_ID, ss.patient_id.render() if ss.patient_id is not None else None),
-    ):
-        if value or (scheme == SS_PATIENT_ID and value is not None):
-            parts.external_identifiers.append(
-                external_identifier_element(sid, scheme, value, EXTERNAL_IDENTIFIER_NAMES[scheme])
-            )
+    parts.identify(sid, SS_UNIQUE_ID, ss.unique_id or None)
+    parts.identify(sid, SS_SOURCE_ID, ss.source_id or None)
+    parts.identify(sid, SS_PATIENT_ID, render_hl7(ss.patient_id))
     return parts.build_into(el)
 
 

@@ -22,6 +22,11 @@ def parse_hl7(cls: type[T], text: str, owner: str, what: str) -> T:
         raise metadata_error(f"{owner}: {what} is not a valid {cls.__name__}: {exc}", owner) from exc
 
 
+def render_hl7(value: CX | XCN | XON | XTN | None) -> str | None:
+    """The HL7 v2 string form of ``value``; None stays None (the attribute is absent)."""
+    return None if value is None else value.render()
+
+
 def parse_size(text: str, owner: str) -> int:
     """ITI TF-3 4.2.3.2.23 size: an Integer of octets."""
     value = text.strip()

@@ -16,6 +16,7 @@ from lxml.etree import _Element
 
 from xds.errors import ErrorCode, XdsError
 from xds.vocabulary import (
+    EXTERNAL_IDENTIFIER_NAMES,
     NS_LCM,
     NS_QUERY,
     NS_RIM,
@@ -159,8 +160,9 @@ def classification_element(
     return el
 
 
-def external_identifier_element(owner_id: str, scheme: str, value: str, name: str) -> _Element:
-    """rim:ExternalIdentifier with @registryObject = owner (ITI TF-3 4.2.3.2.12 / 4.2.3.3.12 ...)."""
+def external_identifier_element(owner_id: str, scheme: str, value: str) -> _Element:
+    """rim:ExternalIdentifier with @registryObject = owner and the Name the scheme has in ITI TF-3
+    (4.2.3.2.12 / 4.2.3.3.12 ...: "XDSDocumentEntry.uniqueId" etc.)."""
     el = etree.Element(rim("ExternalIdentifier"), nsmap={"rim": NS_RIM})
     set_attrs(
         el,
@@ -172,7 +174,7 @@ def external_identifier_element(owner_id: str, scheme: str, value: str, name: st
             "id": derived_id(owner_id, "ei:" + scheme),
         },
     )
-    el.append(localized("Name", name))
+    el.append(localized("Name", EXTERNAL_IDENTIFIER_NAMES[scheme]))
     return el
 
 
@@ -186,6 +188,11 @@ class RegistryObjectParts:
     version_name: str | None = None
     classifications: list[_Element] = field(default_factory=list)
     external_identifiers: list[_Element] = field(default_factory=list)
+
+    def identify(self, owner_id: str, scheme: str, value: str | None) -> None:
+        """Add the ExternalIdentifier ``scheme`` = ``value``; None adds nothing."""
+        if value is not None:
+            self.external_identifiers.append(external_identifier_element(owner_id, scheme, value))
 
     def build_into(self, el: _Element) -> _Element:
         append_all(el, self.slots)
