@@ -68,7 +68,11 @@ def _register(conn: Connection, submission: Submission, now: str) -> None:
         patient_key(ss.patient_id) if ss is not None else None,
         new_ids,
         db.objects_by_id(conn, new_ids | referenced),
-        entries={de.entry_uuid: de for de in submission.document_entries},
+        # a new entry is the first version of its logical document unless it replaces one (associations.py)
+        entries={
+            de.entry_uuid: replace(de, logical_id=de.entry_uuid, version="1")
+            for de in submission.document_entries
+        },
     )
     _check_patient(conn, plan)
     _check_new_ids(plan)
@@ -136,10 +140,7 @@ def _final_objects(plan: Plan, now: str) -> list[RegistryObject]:
     approved = Status.APPROVED
     sub = plan.submission
     objects: list[RegistryObject] = [replace(ss, availability_status=approved) for ss in sub.submission_sets]
-    for de in plan.entries.values():
-        logical_id = de.logical_id if de.entry_uuid in plan.replaced.values() else de.entry_uuid
-        version = de.version if de.entry_uuid in plan.replaced.values() else "1"
-        objects.append(replace(de, availability_status=approved, logical_id=logical_id, version=version))
+    objects += [replace(de, availability_status=approved) for de in plan.entries.values()]
     for folder in sub.folders:
         # ITI TF-2b 3.42.4.1.3.6: the registry sets lastUpdateTime, whatever was sent
         objects.append(
