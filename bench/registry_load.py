@@ -53,7 +53,7 @@ RO_COLUMNS = [
 ]
 # binary COPY: the PostgreSQL type of each column above (varchar takes text's binary form)
 _INTS = {"seq": "int8", "version": "int4", "size": "int8"}
-RO_TYPES = [_INTS.get(c, "bytea" if c == "ebrim" else "text") for c in RO_COLUMNS]
+RO_TYPES = [_INTS.get(c, "text") for c in RO_COLUMNS]
 MARKER = "bench_registry_load"
 
 # placeholders in the template ebRIM, replaced per row
@@ -149,7 +149,7 @@ class _Template:
 
     def __init__(self, row: ObjectRow, derived: dict[str, tuple[str, str]]) -> None:
         self.row = row
-        xml = row.values["ebrim"].decode()
+        xml = row.values["ebrim"]
         self.derived = {i: owner_role for i, owner_role in derived.items() if i in xml}
         placeholders = [*PLACEHOLDERS, *self.derived]
         pattern = re.compile("|".join(re.escape(p) for p in sorted(placeholders, key=len, reverse=True)))
@@ -162,14 +162,14 @@ class _Template:
             pos = match.end()
         self.tail = xml[pos:]
 
-    def fill(self, values: dict[str, str]) -> bytes:
+    def fill(self, values: dict[str, str]) -> str:
         """The ebRIM with ``values`` (placeholder -> value) and the ids derived from them filled in."""
         values = values | {i: derived_id(values[owner], role) for i, (owner, role) in self.derived.items()}
         out: list[str] = []
         for part, name in zip(self.parts, self.names, strict=True):
             out += (part, values[name])
         out.append(self.tail)
-        return "".join(out).encode()
+        return "".join(out)
 
 
 def _objects(values: dict[str, str]) -> list[RegistryObject]:

@@ -83,7 +83,7 @@ def load(url: str, documents: int, per_patient: int) -> int:
                         ss = tpl["ss"] | {
                             "seq": seq, "id": ss_id, "patient_id": pid(p), "unique_id": f"2.{d}"
                         }
-                        ss["ebrim"] = tpl["ss"]["ebrim"].replace(b"urn:uuid:TEMPLATE", ss_id.encode())
+                        ss["ebrim"] = tpl["ss"]["ebrim"].replace("urn:uuid:TEMPLATE", ss_id)
                         copy.write_row([ss.get(c) for c in RO_COLUMNS])
                     created = f"20{rnd.randint(10, 24)}{rnd.randint(1, 12):02d}{rnd.randint(1, 28):02d}103000"
                     de = tpl["de"] | {
@@ -98,14 +98,14 @@ def load(url: str, documents: int, per_patient: int) -> int:
                         "service_start_time_key": created,
                         "service_stop_time_key": created,
                         "status": Status.APPROVED if rnd.random() < 0.9 else Status.DEPRECATED,
-                        "ebrim": tpl["de"]["ebrim"].replace(b"urn:uuid:TEMPLATE", de_id.encode()),
+                        "ebrim": tpl["de"]["ebrim"].replace("urn:uuid:TEMPLATE", de_id),
                     }
                     copy.write_row([de.get(c) for c in RO_COLUMNS])
                     seq += 1
                     hm_id = f"urn:uuid:hm-{d}"
                     hm = tpl["hm"] | {"seq": seq, "id": hm_id, "source": ss_id, "target": de_id}
                     hm["object_type"] = AssociationType.HAS_MEMBER.value
-                    hm["ebrim"] = tpl["hm"]["ebrim"].replace(b"urn:uuid:TEMPLATE", hm_id.encode())
+                    hm["ebrim"] = tpl["hm"]["ebrim"].replace("urn:uuid:TEMPLATE", hm_id)
                     copy.write_row([hm.get(c) for c in RO_COLUMNS])
                     codes.append((de_seq, "confidentialityCode", code_key(rnd.choice(CONF))))
                     codes.append((de_seq, "eventCodeList", code_key(rnd.choice(EVENTS))))

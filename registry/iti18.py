@@ -40,8 +40,8 @@ def stored_query(
     *,
     limits: QueryLimits = DEFAULT_LIMITS,
     home_community_id: str | None = None,
-) -> etree._Element:
-    """Answer one Registry Stored Query: the query:AdhocQueryResponse element, or XdsError.
+) -> bytes:
+    """Answer one Registry Stored Query: the serialized query:AdhocQueryResponse, or XdsError.
 
     ``request`` is the query:AdhocQueryRequest element of the SOAP body, its decoded form, or an already
     parsed call. ``home_community_id``: when set, the @home of every returned ExtrinsicObject,
@@ -63,7 +63,7 @@ def run_stored_query(
     *,
     limits: QueryLimits = DEFAULT_LIMITS,
     home_community_id: str | None = None,
-) -> etree._Element:
+) -> bytes:
     """Run a parsed call on an open connection (one SELECT statement) and build the answer."""
     plan = plan_query(call)
     # ITI TF-2a 3.18.4.1.2.1 returnType: LeafClass = full metadata, ObjectRef = references only

@@ -48,7 +48,7 @@ def patient_key(cx: CX | None) -> str | None:
     return f"{cx.id_number}^^^&{cx.authority_oid}&ISO"
 
 
-def stored_object(kind: str, ebrim: bytes) -> RegistryObject:
+def stored_object(kind: str, ebrim: str) -> RegistryObject:
     """The model object of a registry_object row (its ``kind`` and ``ebrim`` columns)."""
     el = etree.fromstring(ebrim)
     if kind == DOCUMENT_ENTRY:
@@ -60,8 +60,8 @@ def stored_object(kind: str, ebrim: bytes) -> RegistryObject:
     return association_from_ebrim(el)
 
 
-def ebrim_bytes(obj: RegistryObject) -> bytes:
-    return etree.tostring(to_ebrim(obj))
+def ebrim_text(obj: RegistryObject) -> str:
+    return etree.tostring(to_ebrim(obj), encoding="unicode")
 
 
 def to_ebrim(obj: RegistryObject) -> etree._Element:
@@ -94,7 +94,7 @@ def object_row(obj: RegistryObject) -> ObjectRow:
         "id": obj.entry_uuid,
         "status": obj.availability_status,
         "home_community_id": obj.home_community_id,
-        "ebrim": ebrim_bytes(obj),
+        "ebrim": ebrim_text(obj),
     }
     if isinstance(obj, DocumentEntry):
         values.update(

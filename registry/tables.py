@@ -17,10 +17,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
+    Text,
     text,
 )
 
@@ -88,7 +88,7 @@ registry_object = Table(
     # Association
     Column("source", String, nullable=True),
     Column("target", String, nullable=True),
-    Column("ebrim", LargeBinary, nullable=False),
+    Column("ebrim", Text, nullable=False),
 )
 
 # ITI TF-2b 3.42.4.1.3.3.7, ITI TF-3 Table 4.2.4.1-2: a SubmissionSet or Folder uniqueId is used once; a

@@ -9,12 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from registry_helpers import RegistryServer, related, running_registry, single_document
 from sqlalchemy import text
 
+from registry.store import MIGRATIONS
 from registry.tables import ASSOCIATION, DOCUMENT_ENTRY, SUBMISSION_SET, metadata
+from xds.db import make_engine, migrate, writer
 from xds.errors import ErrorCode
 from xds.model import RegistryResponse, Submission
 from xds.soap import SoapClient
@@ -32,6 +36,27 @@ def test_schema_matches_the_tables(registry: RegistryServer) -> None:
     with registry.store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
+
+
+def test_migration_0002_keeps_the_stored_xml(database_url: str) -> None:
+    # a registry of the first schema, holding an object's XML as bytes, upgraded in place
+    engine = make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with writer(engine).begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+    xml = '<rim:ExtrinsicObject xmlns:rim="urn:r" id="urn:uuid:1"><rim:Name value="Befund \u00fc"/>'
+    xml += "</rim:ExtrinsicObject>"
+    row = {"id": "urn:uuid:1", "kind": DOCUMENT_ENTRY, "status": Status.APPROVED, "ebrim": xml.encode()}
+    insert = "INSERT INTO registry_object (id, kind, status, ebrim) VALUES (:id, :kind, :status, :ebrim)"
+    with writer(engine).begin() as conn:
+        conn.execute(text(insert), row)
+    migrate(engine, MIGRATIONS)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT ebrim FROM registry_object")).scalar_one() == xml
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata) == []
+    engine.dispose()
 
 
 def at_once(registry: RegistryServer, submissions: list[list[Submission]]) -> list[list[RegistryResponse]]:

@@ -40,6 +40,7 @@ from sqlalchemy import create_engine, event
 from registry import store as db
 from registry.iti18 import stored_query
 from registry.queries import QueryLimits
+from registry.queries.results import with_home
 from registry.rows import code_key
 from xds.ebrim import adhoc_query_request_to_ebrim, adhoc_query_response_from_ebrim
 from xds.ebrim.xml import rim
@@ -103,7 +104,7 @@ def request(
 
 
 def ask(store, query: StoredQuery, params: dict, return_type: str = LEAF, **kw: object) -> AdhocQueryResponse:
-    answer = stored_query(store, request(query, params, return_type), **kw)
+    answer = etree.fromstring(stored_query(store, request(query, params, return_type), **kw))
     assert answer.tag == "{urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0}AdhocQueryResponse"
     return adhoc_query_response_from_ebrim(answer)
 
@@ -268,7 +269,9 @@ def test_find_documents_object_ref(store):
 
 
 def test_leaf_class_is_the_stored_xml(store):
-    element = stored_query(store, request(StoredQuery.FIND_DOCUMENTS, find_docs(Status=ALL_STATUS)))
+    element = etree.fromstring(
+        stored_query(store, request(StoredQuery.FIND_DOCUMENTS, find_docs(Status=ALL_STATUS)))
+    )
     returned = element.findall(f"{rim('RegistryObjectList')}/{rim('ExtrinsicObject')}")
     with store.read() as conn:
         stored = db.objects_by_id(conn, [uid("D1"), uid("D2"), uid("D3")])
@@ -292,20 +295,43 @@ def test_home_community_id_marks_returned_objects(store):
     assert {r.home_community_id for r in refs.object_refs} == {home}
 
 
+@pytest.mark.parametrize(
+    "stored",
+    [
+        '<r:E xmlns:r="urn:r" id="a" home="urn:oid:9.9"><r:N/></r:E>',
+        '<r:E xmlns:r="urn:r" home="urn:oid:9.9" id="a"/>',
+        '<r:E xmlns:r="urn:r" id="a"/>',
+        '<r:E xmlns:r="urn:r" id="x&gt;y" lhome="kept"><r:N home="inner"/></r:E>',
+    ],
+)
+def test_home_replaces_what_the_stored_xml_carries(stored):
+    # ITI TF-2a 3.18.4.1.2.3.8: the registry's own homeCommunityId, once, on the returned object only
+    element = etree.fromstring(with_home(stored, "urn:oid:1.2&3"))
+    original = etree.fromstring(stored)
+    assert element.get("home") == "urn:oid:1.2&3"
+    assert {k: v for k, v in element.attrib.items() if k != "home"} == {
+        k: v for k, v in original.attrib.items() if k != "home"
+    }
+    assert [etree.tostring(c) for c in element] == [etree.tostring(c) for c in original]
+
+
 def test_request_home_and_home_community_id_parameter_are_ignored(store):
     # NIST 11901 homeCommunityId: "homeCommunityId present - must not cause error"
     req = request(
         StoredQuery.GET_DOCUMENTS,
         {f"{_DE}UniqueId": many(unique_id("D2")), "$homeCommunityId": one("urn:oid:1.1.1")},
     )
-    answer = adhoc_query_response_from_ebrim(stored_query(store, adhoc_query_request_to_ebrim(req)))
+    answer = adhoc_query_response_from_ebrim(
+        etree.fromstring(stored_query(store, adhoc_query_request_to_ebrim(req)))
+    )
     assert names(answer) == {"D2"}
 
 
 def test_request_as_element_and_on_a_connection(store):
     element = adhoc_query_request_to_ebrim(request(StoredQuery.FIND_DOCUMENTS, find_docs()))
     with store.read() as conn:
-        assert names(adhoc_query_response_from_ebrim(stored_query(conn, element))) == {"D2", "D3"}
+        answer = etree.fromstring(stored_query(conn, element))
+    assert names(adhoc_query_response_from_ebrim(answer)) == {"D2", "D3"}
 
 
 def test_parameter_errors_come_from_the_parse(store):
@@ -667,9 +693,13 @@ def test_get_related_documents(store, case):
 
 
 def test_answer_order_is_kind_then_registration(store):
-    element = stored_query(
-        store,
-        request(StoredQuery.GET_SUBMISSION_SET_AND_CONTENTS, {"$XDSSubmissionSetEntryUUID": one(uid("SS1"))}),
+    element = etree.fromstring(
+        stored_query(
+            store,
+            request(
+                StoredQuery.GET_SUBMISSION_SET_AND_CONTENTS, {"$XDSSubmissionSetEntryUUID": one(uid("SS1"))}
+            ),
+        )
     )
     order = [NAMES[child.get("id")] for child in element.find(rim("RegistryObjectList"))]
     assert order == ["SS1", "F1", "D1", "D2", "A_SS1_D1", "A_SS1_D2", "A_SS1_F1", "A_F1_D1", "A_SS1_A_F1_D1"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from lxml import etree
 from nist_sq import CORPUS, DOMAIN_OID, Replay, load, query_steps
 
 from registry import store as db
@@ -78,7 +79,7 @@ def test_nist_stored_query(nist, step_id):
     store, steps = nist
     step = steps[step_id]
     try:
-        answer = adhoc_query_response_from_ebrim(stored_query(store, step.request))
+        answer = adhoc_query_response_from_ebrim(etree.fromstring(stored_query(store, step.request)))
     except XdsError as error:
         assert step.expected_status == "Failure", f"{step.id}: {error}"
         if step.expected_error:

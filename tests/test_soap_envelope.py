@@ -262,3 +262,16 @@ def test_version_mismatch_fault_carries_upgrade() -> None:
     supported = headers[0].find(SOAP + "SupportedEnvelope")
     prefix, _, local = supported.get("qname").partition(":")
     assert (supported.nsmap[prefix], local) == (NS_SOAP12, "Envelope")
+
+
+def test_a_serialized_body_is_spliced_in_unchanged():
+    body = b'<q:Answer xmlns:q="urn:q"><q:Item xmlns:q="urn:q">\xc3\xbc</q:Item></q:Answer>'
+    header = etree.Element(f"{{{NS_WSA}}}Action")
+    header.text = "urn:a"
+    data = build_envelope(body, [header])
+    assert body in data
+    # the same document as when the body is given as an element
+    spliced = parse_xml(data, max_bytes=1 << 20)
+    built = parse_xml(build_envelope(etree.fromstring(body), [header]), max_bytes=1 << 20)
+    assert etree.tostring(spliced, method="c14n") == etree.tostring(built, method="c14n")
+    assert parse_envelope(spliced, {header.tag}).body[0].text == "\u00fc"

@@ -1,13 +1,16 @@
 """Run a plan and turn its rows into the query:AdhocQueryResponse (ITI TF-2a 3.18.4.1.3).
 
 LeafClass answers are assembled from the ``ebrim`` column (the XML the registry stored at registration),
-never re-encoded; ObjectRef answers carry ids only and never read that column.
+spliced into the answer as bytes, never parsed or re-encoded; ObjectRef answers carry ids only and never
+read that column.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 from sqlalchemy import Connection, Row, select, union
@@ -23,9 +26,8 @@ from xds.model import AdhocQueryResponse, ObjectRef
 # within a kind, registration order
 _KIND_ORDER = {SUBMISSION_SET: 0, FOLDER: 1, DOCUMENT_ENTRY: 2, ASSOCIATION: 3}
 # ITI TF-2a 3.18.4.1.2.3.8 / ITI TF-2b 3.38.4.1.2.1: the elements that carry @home
-_HOME_TAGS = frozenset({rim("ExtrinsicObject"), rim("RegistryPackage")})
-# the stored XML is the registry's own, still parsed without entities or network access
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+_HOME_KINDS = frozenset({DOCUMENT_ENTRY, SUBMISSION_SET, FOLDER})
+_HOME_ATTRIBUTE = re.compile(r'\s+home="[^"]*"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +73,41 @@ def check_single_patient(rows: Sequence[Row]) -> None:
         )
 
 
-def leaf_class_response(rows: Sequence[Row], home_community_id: str | None = None) -> etree._Element:
-    root = adhoc_query_response_to_ebrim(AdhocQueryResponse())
-    object_list = root.find(rim("RegistryObjectList"))
+def leaf_class_response(rows: Sequence[Row], home_community_id: str | None = None) -> bytes:
+    """The serialized query:AdhocQueryResponse: the stored XML of each row spliced in as it is."""
+    head, tail = _response_frame()
+    parts = [head]
     for row in rows:
-        element = etree.fromstring(bytes(row.ebrim), _PARSER)
-        if home_community_id is not None and element.tag in _HOME_TAGS:
-            element.set("home", home_community_id)
-        object_list.append(element)
-    etree.cleanup_namespaces(root)
-    return root
+        if home_community_id is not None and row.kind in _HOME_KINDS:
+            parts.append(with_home(row.ebrim, home_community_id))
+        else:
+            parts.append(row.ebrim)
+    parts.append(tail)
+    return "".join(parts).encode()
 
 
-def object_ref_response(rows: Sequence[Row], home_community_id: str | None = None) -> etree._Element:
+def object_ref_response(rows: Sequence[Row], home_community_id: str | None = None) -> bytes:
     refs = tuple(ObjectRef(row.id, home_community_id or row.home_community_id) for row in rows)
-    return adhoc_query_response_to_ebrim(AdhocQueryResponse(object_refs=refs))
+    return etree.tostring(adhoc_query_response_to_ebrim(AdhocQueryResponse(object_refs=refs)))
+
+
+_OBJECTS_SLOT = "objects"
+
+
+def _response_frame() -> tuple[str, str]:
+    """A Success response around an empty RegistryObjectList, split where the objects go."""
+    root = adhoc_query_response_to_ebrim(AdhocQueryResponse())
+    root.find(rim("RegistryObjectList")).append(etree.Comment(_OBJECTS_SLOT))
+    head, tail = etree.tostring(root, encoding="unicode").split(f"<!--{_OBJECTS_SLOT}-->")
+    return head, tail
+
+
+def with_home(xml: str, home_community_id: str) -> str:
+    """``xml`` (a serialized element) with its @home set to ``home_community_id``."""
+    # lxml writes ">" inside attribute values as &gt;, so the first ">" closes the start tag
+    end = xml.index(">")
+    start = _HOME_ATTRIBUTE.sub("", xml[:end])
+    if start.endswith("/"):
+        start = start[:-1]
+        end -= 1
+    return f"{start} home={quoteattr(home_community_id)}{xml[end:]}"

@@ -61,7 +61,7 @@ class SoapRequest:
 
 @dataclass(frozen=True)
 class SoapResponse:
-    body: etree._Element
+    body: etree._Element | bytes  # bytes: the serialized body element, spliced in (build_envelope)
     attachments: Sequence[Attachment] = ()  # non-empty -> MTOM response; each with content_id set
 
 

@@ -128,6 +128,18 @@ def envelope_element(body: etree._Element, headers: Sequence[etree._Element] = (
     return env
 
 
-def build_envelope(body: etree._Element, headers: Sequence[etree._Element] = ()) -> bytes:
-    """The serialized envelope (UTF-8, XML declaration). ``body`` and ``headers`` are moved into it."""
-    return xml_bytes(envelope_element(body, headers))
+def build_envelope(body: etree._Element | bytes, headers: Sequence[etree._Element] = ()) -> bytes:
+    """The serialized envelope (UTF-8, XML declaration). ``body`` and ``headers`` are moved into it.
+
+    ``body`` may also be the already serialized UTF-8 body element (no XML declaration, its namespaces
+    declared on it): it is spliced in as it is, so a large answer assembled from stored XML (ITI-18
+    LeafClass) is not parsed and serialized once more.
+    """
+    if isinstance(body, etree._Element):
+        return xml_bytes(envelope_element(body, headers))
+    head, tail = xml_bytes(envelope_element(etree.Comment(_BODY_SLOT), headers)).split(_BODY_MARK)
+    return b"".join((head, body, tail))
+
+
+_BODY_SLOT = "xds-body"
+_BODY_MARK = f"<!--{_BODY_SLOT}-->".encode()
