@@ -6,13 +6,23 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from sample_data import register_submission
+import psutil
+from registry_helpers import single_document
+from sample_data import PATIENT_ID, register_submission
 
-from xds.ebrim import submit_objects_to_ebrim
+from registry.service import PATH
+from registry.store import RegistryStore, objects_of_patient, save_patient
+from registry.tables import DOCUMENT_ENTRY, SUBMISSION_SET
+from xds.ebrim import registry_response_from_ebrim, submit_objects_to_ebrim
+from xds.soap import SoapClient
 from xds.soap.xmlparser import xml_bytes
+from xds.transactions import Transaction
+from xds.vocabulary import ResponseStatus
 
 XDS = [sys.executable, "-m", "xds.cli"]
 
@@ -22,33 +32,80 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "XDS_DATA_DIR": str(tmp_path / "data"), **ports}
 
 
+def _start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """Start ``xds ARGS``; the process and its base URL once /health answers."""
+    proc = subprocess.Popen(XDS + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    url = None
+    while url is None and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        match = re.search(r"GET\s+(http://\S+)/health", line)
+        if match:
+            url = match.group(1)
+        elif not line and proc.poll() is not None:
+            break
+    if url is None:
+        proc.kill()
+        raise AssertionError(proc.stderr.read())
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("no answer on /health")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=20)
+
+
 def test_up_binds_and_answers_health(tmp_path):
-    proc = subprocess.Popen(XDS + ["up"], env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc, url = _start(["up"], _env(tmp_path))
     try:
-        deadline = time.monotonic() + 20
-        url = None
-        while url is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            match = re.search(r"GET\s+(http://\S+)/health", line)
-            if match:
-                url = match.group(1)
-            elif not line and proc.poll() is not None:
-                break
-        assert url, proc.stderr.read()
-        body = None
-        while time.monotonic() < deadline:
-            try:
-                body = httpx.get(url + "/health", timeout=2).json()
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        assert body is not None and body["status"] == "ok"
+        body = httpx.get(url + "/health", timeout=2).json()
+        assert body["status"] == "ok"
         assert "registry" in body["actors"]
         assert (tmp_path / "data").is_dir()
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
+        _stop(proc)
+
+
+def test_serve_with_two_workers_shares_the_port_and_the_database(tmp_path, database_url):
+    env = {**_env(tmp_path), "XDS_HTTP_WORKERS": "2", "XDS_DATABASE_URL": database_url}
+    proc, url = _start(["serve", "registry"], env)
+    try:
+        (worker,) = psutil.Process(proc.pid).children()
+        store = RegistryStore.open(database_url)
+        with store.write() as conn:
+            save_patient(conn, PATIENT_ID, name="DOE^JANE", birth_date="19700101", sex="F")
+
+        def register(tag: str) -> str:
+            with SoapClient() as client:
+                body = submit_objects_to_ebrim(single_document(tag))
+                reply = client.call(url + PATH, Transaction.ITI_42, body)
+            return registry_response_from_ebrim(reply.body).status
+
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(register, [f"5.{i}" for i in range(24)]))
+        assert statuses == [ResponseStatus.SUCCESS] * 24
+        with store.read() as conn:
+            kinds = Counter(row.kind for row in objects_of_patient(conn, PATIENT_ID))
+        assert kinds == {SUBMISSION_SET: 24, DOCUMENT_ENTRY: 24}
+        store.close()
+    finally:
+        _stop(proc)
+    # the worker ends with the first process
+    worker.wait(timeout=10)
+    assert not worker.is_running()
+
+
+def test_http_workers_must_be_a_number_of_processes(tmp_path):
+    env = {**_env(tmp_path), "XDS_HTTP_WORKERS": "0"}
+    result = subprocess.run(XDS + ["up"], env=env, capture_output=True, text=True)
+    assert result.returncode == 2 and "http_workers" in result.stderr
 
 
 def test_serve_unknown_actor_is_refused(tmp_path):

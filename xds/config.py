@@ -44,6 +44,9 @@ class Settings:
     database_url: str = ""  # empty: sqlite:///<data_dir>/xds.sqlite
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # processes that serve HTTP on the one port (the first also runs the MLLP/DICOM listeners); more than
+    # one uses more cores for SOAP work, meant for PostgreSQL
+    http_workers: int = 1
     pix_mllp_port: int = 2575
     registry_mllp_port: int = 2576
     dicom_port: int = 11112
@@ -118,4 +121,6 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         raise ConfigError(
             f"code_validation: {settings.code_validation!r} is not one of {CODE_VALIDATION_MODES}"
         )
+    if settings.http_workers < 1:
+        raise ConfigError(f"http_workers: {settings.http_workers} is not a number of processes (1 or more)")
     return settings

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import os
+import signal
 import socket
 import sys
+import traceback
+from dataclasses import replace
 
 import uvicorn
+from starlette.applications import Starlette
 
 from xds.config import Settings
 from xds.runtime import ActorService, load_actor, services_app
@@ -31,15 +37,8 @@ def run_up(settings: Settings, only: str | None = None) -> int:
         return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.spool_dir.mkdir(parents=True, exist_ok=True)
-    app = services_app(services)
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # accepted connections inherit it (Linux): without it, a response written as head + body waits for the
-    # client's delayed ACK, 40 ms per request
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
-        sock.bind((settings.http_host, settings.http_port))
+        sock = _listen(settings)
     except OSError as exc:
         print(f"xds: cannot bind HTTP {settings.http_host}:{settings.http_port}: {exc}", file=sys.stderr)
         return 1
@@ -52,11 +51,58 @@ def run_up(settings: Settings, only: str | None = None) -> int:
             print(f"  {service.name}: {endpoint.replace('{base}', base)}")
     if missing:
         print(f"  (not part of this version yet: {', '.join(missing)})")
+    if settings.http_workers > 1:
+        print(f"  {settings.http_workers} HTTP worker processes")
     sys.stdout.flush()
 
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
+    # the extra workers are forked before this process opens databases or starts threads; each builds
+    # its own services (connection pools) and serves HTTP only, the listeners run here
+    workers = [_fork_worker(settings, only, sock) for _ in range(settings.http_workers - 1)]
+    try:
+        _serve(services_app(services), sock)
+    finally:
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in workers:
+            os.waitpid(pid, 0)
+    return 0
 
+
+def _listen(settings: Settings) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # accepted connections inherit it (Linux): without it, a response written as head + body waits for the
+    # client's delayed ACK, 40 ms per request
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((settings.http_host, settings.http_port))
+    return sock
+
+
+def _serve(app: Starlette, sock: socket.socket) -> None:
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve(sockets=[sock]))
-    return 0
+
+
+def _fork_worker(settings: Settings, only: str | None, sock: socket.socket) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        _end_with_parent()
+        services, _ = build_services(settings, only)
+        # the same routes; startup/shutdown (listeners, start-up sweeps) belong to the first process
+        _serve(services_app([replace(s, startup=(), shutdown=()) for s in services]), sock)
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _end_with_parent() -> None:
+    """Linux prctl(PR_SET_PDEATHSIG): a worker is sent SIGTERM when the process that forked it dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
