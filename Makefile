@@ -31,6 +31,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/mtom.py
 	$(BIN)/python bench/registry.py
+	$(BIN)/python bench/repository.py
 
 clean:
 	rm -rf $(VENV) xds-data .pytest_cache

@@ -31,10 +31,6 @@ def build_services(settings: Settings, only: str | None = None) -> tuple[list[Ac
 
 
 def run_up(settings: Settings, only: str | None = None) -> int:
-    services, missing = build_services(settings, only)
-    if only and missing:
-        print(f"xds: the {only} actor is not part of this version yet", file=sys.stderr)
-        return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.spool_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -43,6 +39,13 @@ def run_up(settings: Settings, only: str | None = None) -> int:
         print(f"xds: cannot bind HTTP {settings.http_host}:{settings.http_port}: {exc}", file=sys.stderr)
         return 1
     host, port = sock.getsockname()[:2]
+    # the actors learn the port bound (port 0: a free one), e.g. the repository's URL of this registry
+    settings = replace(settings, http_port=port)
+    services, missing = build_services(settings, only)
+    if only and missing:
+        print(f"xds: the {only} actor is not part of this version yet", file=sys.stderr)
+        sock.close()
+        return 2
     base = f"http://{host}:{port}"
     print(f"xds {'serve ' + only if only else 'up'}: data in {settings.data_dir.resolve()}")
     print(f"  GET  {base}/health")
