@@ -1,7 +1,7 @@
 """Document Registry benchmark: ITI-42 registrations/s and ITI-18 FindDocuments latency at scale, PostgreSQL.
 
 Run: ``.venv/bin/python bench/registry.py [--n 100000] [--register 2000] [--queries 500] [--clients 8]
-[--per-patient 10] [--database-url postgresql+psycopg://...] [--keep] [--server xds|uvicorn]``
+[--per-patient 10] [--database-url postgresql+psycopg://...] [--keep] [--workers 2] [--server xds|uvicorn]``
 
 N synthetic submissions (SubmissionSet + 1 DocumentEntry + HasMember, the registry's own ebRIM bytes and
 attribute rows, and their patients) are COPYed into PostgreSQL (bench/registry_load.py; a throwaway
@@ -125,17 +125,21 @@ class CpuMeter:
 
     def sample(self) -> dict[str, float]:
         times = os.times()
-        registry = _proc_stat(self.registry_pid)
-        postgres = 0.0
-        if self.postmaster_pid is not None:
-            for entry in Path("/proc").iterdir():
-                if entry.name.isdigit():
-                    stat = _proc_stat(int(entry.name))
-                    if stat and (stat[0] == self.postmaster_pid or int(entry.name) == self.postmaster_pid):
-                        postgres += stat[1]
+        registry = postgres = 0.0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            stat = _proc_stat(int(entry.name))
+            if stat is None:
+                continue
+            # the registry process and its HTTP workers; the postmaster and its backends
+            if self.registry_pid in (stat[0], int(entry.name)):
+                registry += stat[1]
+            elif self.postmaster_pid is not None and self.postmaster_pid in (stat[0], int(entry.name)):
+                postgres += stat[1]
         return {
             "client": times.user + times.system,
-            "registry": registry[1] if registry else 0.0,
+            "registry": registry,
             "postgres": postgres,
             "machine": _busy_seconds(),
         }
@@ -264,9 +268,10 @@ uvicorn.run(app, host="127.0.0.1", port=settings.http_port, log_level="warning",
 
 
 @contextmanager
-def registry_process(database_url: str, server: str) -> Iterator[tuple[str, int]]:
-    """The registry in a process of its own on free ports: ``xds serve registry`` (server "xds") or
-    the registry service on ``uvicorn.run`` (server "uvicorn"); yields its base URL and process id."""
+def registry_process(database_url: str, server: str, workers: int) -> Iterator[tuple[str, int]]:
+    """The registry in a process of its own on free ports: ``xds serve registry`` (server "xds", with
+    ``workers`` HTTP processes) or the registry service on ``uvicorn.run`` (server "uvicorn"); yields its
+    base URL and process id."""
     data_dir = Path(tempfile.mkdtemp(prefix="xds-bench-registry-"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("XDS_")}
@@ -275,6 +280,7 @@ def registry_process(database_url: str, server: str) -> Iterator[tuple[str, int]
         "XDS_HTTP_PORT": str(port),
         "XDS_REGISTRY_MLLP_PORT": str(free_port()),
         "XDS_DATA_DIR": str(data_dir),
+        "XDS_HTTP_WORKERS": str(workers),
     }
     script = Path(sys.executable).with_name("xds")
     if server == "uvicorn":
@@ -292,7 +298,7 @@ def registry_process(database_url: str, server: str) -> Iterator[tuple[str, int]
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 600  # the first start on an older load migrates its schema
         while True:
             if process.poll() is not None:
                 log = log_path.read_text(errors="replace")
@@ -424,16 +430,19 @@ def _count(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
-def report(runs: list[Run], load: LoadResult, version: str, server: str) -> None:
+def report(runs: list[Run], load: LoadResult, version: str, args: argparse.Namespace) -> None:
     layout = load.layout
     how = "reused from an earlier --keep run" if load.reused else f"COPY-loaded in {load.seconds:.0f} s"
-    process = "xds serve registry" if server == "xds" else "the registry service on uvicorn.run"
+    if args.server == "xds":
+        process = f"xds serve registry, {args.workers} HTTP process{'es' if args.workers > 1 else ''}"
+    else:
+        process = "the registry service on uvicorn.run, one process"
     print()
     print(
         f"Document Registry: N = {_count(layout.documents)} submissions (1 DocumentEntry each), "
         f"{_count(layout.patients)} patients; {how}"
     )
-    print(f"PostgreSQL {version}; {os.cpu_count()} CPUs; registry: {process}, one process")
+    print(f"PostgreSQL {version}; {os.cpu_count()} CPUs; registry: {process}")
     print(
         f"{'':42s} {'calls':>6s} {'p50 ms':>7s} {'p99 ms':>7s} {'per s':>7s} {'failed':>6s}"
         f"   CPU ms/call: {'registry':>8s} {'pg':>5s} {'client':>6s}"
@@ -496,11 +505,11 @@ def bench(url: str, args: argparse.Namespace, stack: ExitStack) -> None:
     if loaded and args.database_url and not args.keep:
         stack.callback(drop_loaded, url)
     print(f"loaded in {load.seconds:.1f} s; starting the registry process", flush=True)
-    base, pid_ = stack.enter_context(registry_process(url, args.server))
+    base, pid_ = stack.enter_context(registry_process(url, args.server, args.workers))
     stop = threading.Event()
     stack.callback(stop.set)  # first thing on the way out: the client threads end
     runs = measure(base, load.layout, args, Bench(stop, CpuMeter(pid_, postmaster_pid(url))))
-    report(runs, load, server_version(url), args.server)
+    report(runs, load, server_version(url), args)
 
 
 def main() -> None:
@@ -515,6 +524,10 @@ def main() -> None:
         "--server", choices=("xds", "uvicorn"), default="xds",
         help="xds: `xds serve registry` as in production (default); uvicorn: the registry service on "
         "uvicorn.run binding its own port",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2,
+        help="HTTP processes of `xds serve registry` (XDS_HTTP_WORKERS; default 2, one per core)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the loaded data (and the cluster)")
     args = parser.parse_args()
