@@ -34,8 +34,11 @@ class ActorService:
     endpoints: Sequence[str] = field(default_factory=list)  # human-readable, printed by `xds up`
 
 
-def services_app(services: Sequence[ActorService]) -> Starlette:
-    """The ASGI app of ``services``: their routes, /health, and their listeners run with the app."""
+def services_app(
+    services: Sequence[ActorService], on_started: Callable[[], None] | None = None
+) -> Starlette:
+    """The ASGI app of ``services``: their routes, /health, and their listeners run with the app;
+    ``on_started`` is called once every service has started."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -45,6 +48,8 @@ def services_app(services: Sequence[ActorService]) -> Starlette:
                 for start in service.startup:
                     await start()
                 started.append(service)
+            if on_started is not None:
+                on_started()
             yield
         finally:
             for service in reversed(started):

@@ -41,29 +41,30 @@ def run_up(settings: Settings, only: str | None = None) -> int:
     host, port = sock.getsockname()[:2]
     # the actors learn the port bound (port 0: a free one), e.g. the repository's URL of this registry
     settings = replace(settings, http_port=port)
-    services, missing = build_services(settings, only)
-    if only and missing:
-        print(f"xds: the {only} actor is not part of this version yet", file=sys.stderr)
-        sock.close()
-        return 2
-    base = f"http://{host}:{port}"
-    print(f"xds {'serve ' + only if only else 'up'}: data in {settings.data_dir.resolve()}")
-    print(f"  GET  {base}/health")
-    for service in services:
-        for endpoint in service.endpoints:
-            print(f"  {service.name}: {endpoint.replace('{base}', base)}")
-    if missing:
-        print(f"  (not part of this version yet: {', '.join(missing)})")
-    if settings.http_workers > 1:
-        print(f"  {settings.http_workers} HTTP worker processes")
-    sys.stdout.flush()
-
-    # the extra workers are forked before this process opens databases or starts threads; each builds
-    # its own services (connection pools) and serves HTTP only, the listeners run here
-    workers = [_fork_worker(settings, only, sock) for _ in range(settings.http_workers - 1)]
+    # extra HTTP workers are forked before this process opens databases or starts threads; each waits
+    # until this one has started its services (start-up sweeps run before any worker takes a request)
+    ready_r, ready_w = os.pipe()
+    workers = [_fork_worker(settings, only, sock, ready_r) for _ in range(settings.http_workers - 1)]
+    os.close(ready_r)
     try:
-        _serve(services_app(services), sock)
+        services, missing = build_services(settings, only)
+        if only and missing:
+            print(f"xds: the {only} actor is not part of this version yet", file=sys.stderr)
+            return 2
+        base = f"http://{host}:{port}"
+        print(f"xds {'serve ' + only if only else 'up'}: data in {settings.data_dir.resolve()}")
+        print(f"  GET  {base}/health")
+        for service in services:
+            for endpoint in service.endpoints:
+                print(f"  {service.name}: {endpoint.replace('{base}', base)}")
+        if missing:
+            print(f"  (not part of this version yet: {', '.join(missing)})")
+        if workers:
+            print(f"  {len(workers) + 1} HTTP processes")
+        sys.stdout.flush()
+        _serve(services_app(services, on_started=lambda: os.write(ready_w, b"go" * len(workers))), sock)
     finally:
+        os.close(ready_w)  # a worker still waiting reads end-of-file and ends
         for pid in workers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
@@ -88,16 +89,17 @@ def _serve(app: Starlette, sock: socket.socket) -> None:
         asyncio.run(server.serve(sockets=[sock]))
 
 
-def _fork_worker(settings: Settings, only: str | None, sock: socket.socket) -> int:
+def _fork_worker(settings: Settings, only: str | None, sock: socket.socket, ready: int) -> int:
     pid = os.fork()
     if pid:
         return pid
     code = 1
     try:
         _end_with_parent()
-        services, _ = build_services(settings, only)
-        # the same routes; startup/shutdown (listeners, start-up sweeps) belong to the first process
-        _serve(services_app([replace(s, startup=(), shutdown=()) for s in services]), sock)
+        if os.read(ready, 2) == b"go":
+            services, _ = build_services(settings, only)
+            # the same routes; listeners and start-up work belong to the first process
+            _serve(services_app([replace(s, startup=(), shutdown=()) for s in services]), sock)
         code = 0
     except BaseException:
         traceback.print_exc()
