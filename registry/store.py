@@ -22,7 +22,7 @@ from registry.tables import (
     patient,
     registry_object,
 )
-from xds.db import make_engine, migrate, writer
+from xds.db import make_engine, migrate, reader, writer
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -39,6 +39,7 @@ class RegistryStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writer = writer(engine)
+        self._reader = reader(engine)
 
     @classmethod
     def open(cls, database_url: str) -> RegistryStore:
@@ -55,7 +56,8 @@ class RegistryStore:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection:
+        """A connection for reads of one statement each (ITI-18 answers with one SELECT; xds.db.reader)."""
+        with self._reader.connect() as connection:
             yield connection
 
     def close(self) -> None:

@@ -52,6 +52,15 @@ def writer(engine: Engine) -> Engine:
     return engine
 
 
+def reader(engine: Engine) -> Engine:
+    """The engine for reads of one statement each: on PostgreSQL in autocommit, so a query is one round
+    trip instead of BEGIN, the query and ROLLBACK. (Several statements in one block then do not share a
+    snapshot; a reader that needs one opens a transaction.)"""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
 def migrate(engine: Engine, migrations: Path) -> None:
     """Bring the database to the newest revision in ``migrations`` (an Alembic script folder)."""
     config = Config()
