@@ -20,6 +20,7 @@ from xds.model import RegistryResponse
 from xds.runtime import ActorService
 from xds.schemas import PublishedWsdl
 from xds.soap import Operation, SoapRequest, SoapResponse, soap_route
+from xds.tls import server_context
 from xds.transactions import Transaction
 from xds.validation import ValidationConfig
 from xds.vocabulary import ResponseStatus
@@ -79,7 +80,9 @@ def service(settings: Settings) -> ActorService:
     store = RegistryStore.open(settings.effective_database_url)
     registry = Registry(settings, store)
     # DESIGN "Fixed interface": the registry's ITI-8 feed listens on its own MLLP port
-    mllp = MllpServer(registry.feed, settings.http_host, settings.registry_mllp_port)
+    mllp = MllpServer(
+        registry.feed, settings.http_host, settings.registry_mllp_port, ssl=server_context(settings)
+    )
 
     async def shutdown() -> None:
         await mllp.close()

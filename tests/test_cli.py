@@ -1,17 +1,13 @@
 """The `xds` command as a user runs it: a real subprocess, real HTTP."""
 
-import os
 import re
-import signal
 import subprocess
-import sys
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import psutil
+from cli_helpers import XDS, start_xds, stop_xds, xds_env
 from registry_helpers import single_document
 from sample_data import PATIENT_ID, register_submission
 
@@ -24,58 +20,21 @@ from xds.soap.xmlparser import xml_bytes
 from xds.transactions import Transaction
 from xds.vocabulary import ResponseStatus
 
-XDS = [sys.executable, "-m", "xds.cli"]
-
-
-def _env(tmp_path: Path) -> dict[str, str]:
-    ports = {f"XDS_{name}_PORT": "0" for name in ("HTTP", "REGISTRY_MLLP", "PIX_MLLP", "DICOM")}
-    return {**os.environ, "XDS_DATA_DIR": str(tmp_path / "data"), **ports}
-
-
-def _start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    """Start ``xds ARGS``; the process and its base URL once /health answers."""
-    proc = subprocess.Popen(XDS + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    url = None
-    while url is None and time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        match = re.search(r"GET\s+(http://\S+)/health", line)
-        if match:
-            url = match.group(1)
-        elif not line and proc.poll() is not None:
-            break
-    if url is None:
-        proc.kill()
-        raise AssertionError(proc.stderr.read())
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("no answer on /health")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=20)
-
 
 def test_up_binds_and_answers_health(tmp_path):
-    proc, url = _start(["up"], _env(tmp_path))
+    proc, url = start_xds(["up"], xds_env(tmp_path))
     try:
         body = httpx.get(url + "/health", timeout=2).json()
         assert body["status"] == "ok"
         assert "registry" in body["actors"]
         assert (tmp_path / "data").is_dir()
     finally:
-        _stop(proc)
+        stop_xds(proc)
 
 
 def test_serve_with_two_workers_shares_the_port_and_the_database(tmp_path, database_url):
-    env = {**_env(tmp_path), "XDS_HTTP_WORKERS": "2", "XDS_DATABASE_URL": database_url}
-    proc, url = _start(["serve", "registry"], env)
+    env = {**xds_env(tmp_path), "XDS_HTTP_WORKERS": "2", "XDS_DATABASE_URL": database_url}
+    proc, url = start_xds(["serve", "registry"], env)
     try:
         (worker,) = psutil.Process(proc.pid).children()
         store = RegistryStore.open(database_url)
@@ -96,25 +55,26 @@ def test_serve_with_two_workers_shares_the_port_and_the_database(tmp_path, datab
         assert kinds == {SUBMISSION_SET: 24, DOCUMENT_ENTRY: 24}
         store.close()
     finally:
-        _stop(proc)
+        stop_xds(proc)
     # the worker ends with the first process
     worker.wait(timeout=10)
     assert not worker.is_running()
 
 
 def test_http_workers_must_be_a_number_of_processes(tmp_path):
-    env = {**_env(tmp_path), "XDS_HTTP_WORKERS": "0"}
+    env = {**xds_env(tmp_path), "XDS_HTTP_WORKERS": "0"}
     result = subprocess.run(XDS + ["up"], env=env, capture_output=True, text=True)
     assert result.returncode == 2 and "http_workers" in result.stderr
 
 
 def test_serve_unknown_actor_is_refused(tmp_path):
-    result = subprocess.run(XDS + ["serve", "dispatcher"], env=_env(tmp_path), capture_output=True, text=True)
+    env = xds_env(tmp_path)
+    result = subprocess.run(XDS + ["serve", "dispatcher"], env=env, capture_output=True, text=True)
     assert result.returncode == 2
 
 
 def test_bad_configuration_is_one_line_and_exit_2(tmp_path):
-    env = {**_env(tmp_path), "XDS_CODE_VALIDATION": "maybe"}
+    env = {**xds_env(tmp_path), "XDS_CODE_VALIDATION": "maybe"}
     result = subprocess.run(XDS + ["up"], env=env, capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "code_validation" in result.stderr
@@ -123,7 +83,7 @@ def test_bad_configuration_is_one_line_and_exit_2(tmp_path):
 def test_validate_accepts_the_baseline_and_names_the_code_of_a_broken_one(tmp_path):
     good = tmp_path / "register.xml"
     good.write_bytes(xml_bytes(submit_objects_to_ebrim(register_submission())))
-    ok = subprocess.run(XDS + ["validate", str(good), "--transaction", "ITI-42"], env=_env(tmp_path),
+    ok = subprocess.run(XDS + ["validate", str(good), "--transaction", "ITI-42"], env=xds_env(tmp_path),
                         capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "0 error(s)" in ok.stdout
@@ -135,12 +95,13 @@ def test_validate_accepts_the_baseline_and_names_the_code_of_a_broken_one(tmp_pa
     text = re.sub(rf'<rim:Classification[^>]*classificationScheme="{class_code}"'
                   r".*?</rim:Classification>", "", text, count=1, flags=re.S)
     broken.write_text(text, encoding="utf-8")
-    bad = subprocess.run(XDS + ["validate", str(broken)], env=_env(tmp_path), capture_output=True, text=True)
+    env = xds_env(tmp_path)
+    bad = subprocess.run(XDS + ["validate", str(broken)], env=env, capture_output=True, text=True)
     assert bad.returncode == 1
     assert "XDSRegistryMetadataError" in bad.stdout
 
 
 def test_validate_unreadable_file(tmp_path):
-    result = subprocess.run(XDS + ["validate", str(tmp_path / "missing.xml")], env=_env(tmp_path),
+    result = subprocess.run(XDS + ["validate", str(tmp_path / "missing.xml")], env=xds_env(tmp_path),
                             capture_output=True, text=True)
     assert result.returncode == 2

@@ -63,6 +63,11 @@ class Settings:
     query_max_leaf_class: int = 5000
     query_max_object_refs: int = 100_000
     registry_url: str = ""  # empty: the registry of this process
+    # ATNA node authentication (xds.tls): this node's certificate and key, and the CA bundle it trusts
+    # for peers; all three set -> mutual TLS on every interface, none -> plain TCP
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_ca: str = ""
     actors: tuple[str, ...] = ("registry", "repository", "pix", "imaging-source")
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -121,6 +126,10 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         raise ConfigError(
             f"code_validation: {settings.code_validation!r} is not one of {CODE_VALIDATION_MODES}"
         )
+    if any((settings.tls_cert, settings.tls_key, settings.tls_ca)) and not all(
+        (settings.tls_cert, settings.tls_key, settings.tls_ca)
+    ):
+        raise ConfigError("tls_cert, tls_key and tls_ca are set together or not at all")
     if settings.http_workers < 1:
         raise ConfigError(f"http_workers: {settings.http_workers} is not a number of processes (1 or more)")
     return settings

@@ -8,6 +8,7 @@ import ctypes
 import os
 import signal
 import socket
+import ssl
 import sys
 import traceback
 from dataclasses import replace
@@ -15,8 +16,9 @@ from dataclasses import replace
 import uvicorn
 from starlette.applications import Starlette
 
-from xds.config import Settings
+from xds.config import ConfigError, Settings
 from xds.runtime import ActorService, load_actor, services_app
+from xds.tls import server_context
 
 
 def build_services(settings: Settings, only: str | None = None) -> tuple[list[ActorService], list[str]]:
@@ -41,6 +43,11 @@ def run_up(settings: Settings, only: str | None = None) -> int:
     host, port = sock.getsockname()[:2]
     # the actors learn the port bound (port 0: a free one), e.g. the repository's URL of this registry
     settings = replace(settings, http_port=port)
+    try:
+        tls = server_context(settings)
+    except ConfigError as exc:
+        print(f"xds: configuration: {exc}", file=sys.stderr)
+        return 2
     # extra HTTP workers are forked before this process opens databases or starts threads; each waits
     # until this one has started its services (start-up sweeps run before any worker takes a request)
     ready_r, ready_w = os.pipe()
@@ -51,7 +58,7 @@ def run_up(settings: Settings, only: str | None = None) -> int:
         if only and missing:
             print(f"xds: the {only} actor is not part of this version yet", file=sys.stderr)
             return 2
-        base = f"http://{host}:{port}"
+        base = f"{'https' if tls else 'http'}://{host}:{port}"
         print(f"xds {'serve ' + only if only else 'up'}: data in {settings.data_dir.resolve()}")
         print(f"  GET  {base}/health")
         for service in services:
@@ -62,7 +69,7 @@ def run_up(settings: Settings, only: str | None = None) -> int:
         if workers:
             print(f"  {len(workers) + 1} HTTP processes")
         sys.stdout.flush()
-        _serve(services_app(services, on_started=lambda: os.write(ready_w, b"go" * len(workers))), sock)
+        _serve(services_app(services, on_started=lambda: os.write(ready_w, b"go" * len(workers))), sock, tls)
     finally:
         os.close(ready_w)  # a worker still waiting reads end-of-file and ends
         for pid in workers:
@@ -83,10 +90,12 @@ def _listen(settings: Settings) -> socket.socket:
     return sock
 
 
-def _serve(app: Starlette, sock: socket.socket) -> None:
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+def _serve(app: Starlette, sock: socket.socket, tls: ssl.SSLContext | None) -> None:
+    # ITI TF-2a 3.19.6.1 (ATNA): with TLS configured the port speaks HTTPS with mutual authentication only
+    factory = None if tls is None else (lambda _config, _default: tls)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", ssl_context_factory=factory)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(server.serve(sockets=[sock]))
+        asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
 
 
 def _fork_worker(settings: Settings, only: str | None, sock: socket.socket, ready: int) -> int:
@@ -99,7 +108,8 @@ def _fork_worker(settings: Settings, only: str | None, sock: socket.socket, read
         if os.read(ready, 2) == b"go":
             services, _ = build_services(settings, only)
             # the same routes; listeners and start-up work belong to the first process
-            _serve(services_app([replace(s, startup=(), shutdown=()) for s in services]), sock)
+            app = services_app([replace(s, startup=(), shutdown=()) for s in services])
+            _serve(app, sock, server_context(settings))
         code = 0
     except BaseException:
         traceback.print_exc()

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import socket
 from collections import deque
+from ssl import SSLContext
 
 from xds.mllp.framing import DEFAULT_MAX_MESSAGE_BYTES, MllpDecoder, MllpError, frame
 
@@ -28,10 +29,12 @@ class MllpClient:
         *,
         timeout: float | None = 30.0,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        ssl: SSLContext | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.timeout = timeout
+        self.ssl = ssl  # TLS (ATNA node authentication, xds.tls.client_context) or plain TCP
         self._max_message_bytes = max_message_bytes
         self._sock: socket.socket | None = None
         self._decoder = MllpDecoder(max_message_bytes)
@@ -39,8 +42,15 @@ class MllpClient:
 
     def connect(self) -> None:
         if self._sock is None:
-            self._sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
-            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.ssl is not None:
+                try:
+                    sock = self.ssl.wrap_socket(sock, server_hostname=self.host)
+                except BaseException:
+                    sock.close()
+                    raise
+            self._sock = sock
             self._decoder = MllpDecoder(self._max_message_bytes)
             self._replies.clear()
 
@@ -86,10 +96,12 @@ class AsyncMllpClient:
         *,
         timeout: float | None = 30.0,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        ssl: SSLContext | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.timeout = timeout
+        self.ssl = ssl
         self._max_message_bytes = max_message_bytes
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -99,7 +111,13 @@ class AsyncMllpClient:
     async def connect(self) -> None:
         if self._writer is None:
             self._reader, self._writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port), self.timeout
+                asyncio.open_connection(
+                    self.host,
+                    self.port,
+                    ssl=self.ssl,
+                    server_hostname=self.host if self.ssl is not None else None,
+                ),
+                self.timeout,
             )
             self._decoder = MllpDecoder(self._max_message_bytes)
             self._replies.clear()

@@ -18,10 +18,13 @@ import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable
+from ssl import SSLContext
 
 from xds.mllp.framing import DEFAULT_MAX_MESSAGE_BYTES, MllpDecoder, MllpError, frame
 
 log = logging.getLogger(__name__)
+
+HANDSHAKE_TIMEOUT = 10.0  # seconds
 
 MllpHandler = Callable[[bytes, str | None], Awaitable[bytes]]
 
@@ -46,8 +49,10 @@ class MllpServer:
         *,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         idle_timeout: float | None = None,
+        ssl: SSLContext | None = None,
     ) -> None:
         self._handler = handler
+        self._ssl = ssl
         self._idle_timeout = idle_timeout
         self._host = host
         self._requested_port = port
@@ -58,8 +63,15 @@ class MllpServer:
     async def start(self) -> None:
         if self._server is not None:
             raise RuntimeError("MLLP server already started")
+        # ITI TF-2a 3.19.6.1 (ATNA): with TLS, a peer without a trusted certificate fails the handshake and
+        # never reaches the handler; a peer that stalls the handshake is dropped after HANDSHAKE_TIMEOUT
         self._server = await asyncio.start_server(
-            self._on_connection, self._host, self._requested_port, limit=READ_CHUNK_BYTES
+            self._on_connection,
+            self._host,
+            self._requested_port,
+            limit=READ_CHUNK_BYTES,
+            ssl=self._ssl,
+            ssl_handshake_timeout=HANDSHAKE_TIMEOUT if self._ssl is not None else None,
         )
         log.info("MLLP server listening on %s:%d", self._host, self.port)
 

@@ -7,6 +7,7 @@ MTOM requests are never held in memory as a whole: the body is an iterator over 
 from __future__ import annotations
 
 import shutil
+import ssl
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -211,9 +212,11 @@ class SoapClient(_Base):
         max_xml_bytes: int = 16 << 20,
         memory_threshold: int = 1 << 20,
         http: httpx.Client | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         super().__init__(spool_dir, max_xml_bytes, memory_threshold)
-        self._http = http or httpx.Client(timeout=timeout)
+        # tls: the node's client context for https:// endpoints (ATNA, xds.tls.client_context)
+        self._http = http or httpx.Client(timeout=timeout, verify=tls or True)
 
     def close(self) -> None:
         self._http.close()
@@ -272,9 +275,10 @@ class AsyncSoapClient(_Base):
         max_xml_bytes: int = 16 << 20,
         memory_threshold: int = 1 << 20,
         http: httpx.AsyncClient | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         super().__init__(spool_dir, max_xml_bytes, memory_threshold)
-        self._http = http or httpx.AsyncClient(timeout=timeout)
+        self._http = http or httpx.AsyncClient(timeout=timeout, verify=tls or True)
 
     async def aclose(self) -> None:
         await self._http.aclose()

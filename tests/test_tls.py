@@ -1,0 +1,191 @@
+"""ATNA node authentication (ITI-19): mutual TLS on HTTPS (a real ``xds serve registry``) and on MLLP.
+
+A peer with a certificate of the domain's CA gets through; one without a certificate, with one from another
+CA, or with an expired one is refused in the handshake, and the listener keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from cli_helpers import XDS, start_xds, stop_xds, xds_env
+from registry_helpers import adt
+
+from xds.certs import Authority, write_node
+from xds.config import Settings
+from xds.ebrim import adhoc_query_request_to_ebrim, adhoc_query_response_from_ebrim
+from xds.mllp import MllpClient, MllpError, MllpServer
+from xds.model import AdhocQueryRequest, QueryParameter
+from xds.soap import SoapClient
+from xds.tls import TLS12_CIPHERS, TlsConfig
+from xds.transactions import Transaction
+from xds.vocabulary import ResponseStatus, Status, StoredQuery
+
+
+@dataclass(frozen=True)
+class Domain:
+    node: TlsConfig  # the server node
+    client: TlsConfig  # a trusted peer
+    untrusted: TlsConfig  # a peer whose certificate another CA signed
+    expired: TlsConfig  # a peer of the domain's CA whose certificate ran out yesterday
+
+    def client_context(self, who: TlsConfig | None) -> ssl.SSLContext:
+        """A client context trusting the domain's CA and presenting ``who``'s certificate (None: none)."""
+        if who is not None:
+            return who.client_context()
+        return ssl.create_default_context(cafile=str(self.node.ca))
+
+
+@pytest.fixture(scope="module")
+def domain(tmp_path_factory: pytest.TempPathFactory) -> Domain:
+    folder = tmp_path_factory.mktemp("pki")
+    ca, other = Authority.create(), Authority.create("another CA")
+    write_node(folder, "ca", ca.certificate, ca.key)
+    write_node(folder, "node", *ca.issue("registry"))
+    write_node(folder, "client", *ca.issue("consumer"))
+    write_node(folder, "untrusted", *other.issue("intruder"))
+    now = dt.datetime.now(dt.UTC)
+    write_node(folder, "expired", *ca.issue("old", not_before=now - dt.timedelta(days=30),
+                                            not_after=now - dt.timedelta(days=1)))
+
+    def config(name: str) -> TlsConfig:
+        return TlsConfig(folder / f"{name}.pem", folder / f"{name}-key.pem", folder / "ca.pem")
+
+    return Domain(config("node"), config("client"), config("untrusted"), config("expired"))
+
+
+REFUSED = ["no certificate", "untrusted", "expired"]
+
+
+def refused_peer(domain: Domain, kind: str) -> TlsConfig | None:
+    return {"no certificate": None, "untrusted": domain.untrusted, "expired": domain.expired}[kind]
+
+
+# --- HTTPS: the real command --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def https_registry(domain: Domain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tls = {"XDS_TLS_CERT": str(domain.node.cert), "XDS_TLS_KEY": str(domain.node.key),
+           "XDS_TLS_CA": str(domain.node.ca)}
+    env = {**xds_env(tmp_path_factory.mktemp("https")), **tls}
+    proc, url = start_xds(["serve", "registry"], env, tls=domain.client.client_context())
+    yield url
+    stop_xds(proc)
+
+
+def find_documents() -> AdhocQueryRequest:
+    return AdhocQueryRequest(
+        query_id=StoredQuery.FIND_DOCUMENTS,
+        parameters=(
+            QueryParameter("$XDSDocumentEntryPatientId", ("'nobody^^^&1.2.3&ISO'",)),
+            QueryParameter("$XDSDocumentEntryStatus", (f"('{Status.APPROVED}')",)),
+        ),
+    )
+
+
+def test_https_with_a_trusted_certificate(domain: Domain, https_registry: str) -> None:
+    assert https_registry.startswith("https://")
+    with SoapClient(tls=domain.client.client_context()) as client:
+        reply = client.call(https_registry + "/xds/registry", Transaction.ITI_18,
+                            adhoc_query_request_to_ebrim(find_documents()))
+    assert adhoc_query_response_from_ebrim(reply.body).status == ResponseStatus.SUCCESS
+
+
+@pytest.mark.parametrize("kind", REFUSED)
+def test_https_refuses_before_any_application_data(domain: Domain, https_registry: str, kind: str) -> None:
+    context = domain.client_context(refused_peer(domain, kind))
+    with pytest.raises(httpx.TransportError):
+        httpx.get(https_registry + "/health", verify=context, timeout=5)
+    # the listener is still there for trusted peers
+    assert httpx.get(https_registry + "/health", verify=domain.client.client_context()).status_code == 200
+
+
+def test_plain_http_gets_no_answer_on_the_tls_port(https_registry: str) -> None:
+    with pytest.raises(httpx.TransportError):
+        httpx.get(https_registry.replace("https://", "http://") + "/health", timeout=5)
+
+
+def test_partial_tls_settings_are_refused(domain: Domain, tmp_path: Path) -> None:
+    env = {**xds_env(tmp_path), "XDS_TLS_CERT": str(domain.node.cert)}
+    result = subprocess.run(XDS + ["serve", "registry"], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "tls_" in result.stderr
+
+
+# --- MLLP -------------------------------------------------------------------------------------------------
+
+
+class MllpListener:
+    """An MllpServer with the node's TLS context on its own event loop thread, answering with an echo."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.server = MllpServer(self._echo, ssl=context)
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    @staticmethod
+    async def _echo(message: bytes, _peer: str | None) -> bytes:
+        return message
+
+    def __enter__(self) -> MllpListener:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def mllp(domain: Domain) -> Iterator[MllpListener]:
+    with MllpListener(domain.node.server_context()) as listener:
+        yield listener
+
+
+def test_mllp_over_tls_with_a_trusted_certificate(domain: Domain, mllp: MllpListener) -> None:
+    message = adt("A01", "4711^^^&1.2.3&ISO")
+    with MllpClient("localhost", mllp.server.port, ssl=domain.client.client_context(), timeout=10) as client:
+        assert client.send(message) == message
+        assert client.send(message) == message  # many messages per connection
+
+
+@pytest.mark.parametrize("kind", REFUSED)
+def test_mllp_refuses_peers_without_a_trusted_certificate(
+    domain: Domain, mllp: MllpListener, kind: str
+) -> None:
+    context = domain.client_context(refused_peer(domain, kind))
+    client = MllpClient("localhost", mllp.server.port, ssl=context, timeout=10)
+    # TLS 1.3: the server's verdict on the client certificate arrives with the first read
+    with pytest.raises((ssl.SSLError, MllpError, ConnectionError)):
+        client.send(adt("A01", "4711^^^&1.2.3&ISO"))
+    client.close()
+    with MllpClient("localhost", mllp.server.port, ssl=domain.client.client_context(), timeout=10) as client:
+        assert client.send(b"MSH|^~\\&|A") == b"MSH|^~\\&|A"
+
+
+def test_mllp_plain_tcp_to_a_tls_listener_gets_no_reply(mllp: MllpListener) -> None:
+    with pytest.raises((MllpError, ConnectionError, TimeoutError)):
+        MllpClient("localhost", mllp.server.port, timeout=5).send(adt("A01", "4711^^^&1.2.3&ISO"))
+
+
+def test_contexts_speak_tls12_or_newer_with_the_bsi_suites(domain: Domain) -> None:
+    for context in (domain.node.server_context(), domain.node.client_context()):
+        assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+        assert context.verify_mode == ssl.CERT_REQUIRED
+        tls12 = {c["name"] for c in context.get_ciphers() if c["protocol"] == "TLSv1.2"}
+        assert tls12 and tls12 <= set(TLS12_CIPHERS.split(":"))
+
+
+def test_settings_without_tls_give_no_context() -> None:
+    assert TlsConfig.from_settings(Settings()) is None
