@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python bench/mtom.py
 	$(BIN)/python bench/registry.py
 	$(BIN)/python bench/repository.py
+	$(BIN)/python bench/pix.py
 
 clean:
 	rm -rf $(VENV) xds-data .pytest_cache

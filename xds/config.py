@@ -63,12 +63,25 @@ class Settings:
     query_max_leaf_class: int = 5000
     query_max_object_refs: int = 100_000
     registry_url: str = ""  # empty: the registry of this process
+    # PIX Manager (pix/config.py reads these and its [pix] TOML table): new XAD-PIDs from this pattern of
+    # the sequence number n, PDQ's hit cap and default name matching (exact | koelner | soundex)
+    pix_id_format: str = "XAD{n:09d}"
+    pdq_max_hits: int = 100
+    pdq_matching: str = "exact"
     # ATNA node authentication (xds.tls): this node's certificate and key, and the CA bundle it trusts
     # for peers; all three set -> mutual TLS on every interface, none -> plain TCP
     tls_cert: str = ""
     tls_key: str = ""
     tls_ca: str = ""
-    actors: tuple[str, ...] = ("registry", "repository", "pix", "imaging-source")
+    # ITI-20: where this node sends its audit records, "tls://host:port" (RFC 5425) or "udp://host:port"
+    # (RFC 5426); empty: records are kept in the node's outbox until one is configured
+    audit_repository: str = ""
+    audit_source_id: str = ""  # AuditSourceID of this node; empty: its host name
+    # the built-in Audit Record Repository (`xds serve audit`): syslog over TLS (TCP without TLS settings)
+    # and over UDP
+    audit_tls_port: int = 6514
+    audit_udp_port: int = 5514
+    actors: tuple[str, ...] = ("registry", "repository", "pix", "imaging-source", "audit")
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
