@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/registry.py
 	$(BIN)/python bench/repository.py
 	$(BIN)/python bench/pix.py
+	$(BIN)/python bench/imaging.py
 
 clean:
 	rm -rf $(VENV) xds-data .pytest_cache

@@ -1,0 +1,101 @@
+"""The Imaging Document Source of one process: DICOM listener (intake, Q/R), RAD-68 publisher and its
+completion watcher, and the HTTP endpoints ``POST /xds/imaging`` (RAD-69), ``GET /wado`` (RAD-55) and
+``/dicomweb`` (RAD-107)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import anyio.to_thread
+from starlette.routing import BaseRoute, Route
+
+from imaging_source.config import ImagingConfig
+from imaging_source.intake import Intake
+from imaging_source.listener import DicomListener
+from imaging_source.qr import QueryRetrieve
+from imaging_source.rad68 import CompletionWatcher, Publisher
+from imaging_source.rad69 import ImagingRetrieve
+from imaging_source.store import InstanceStore
+from imaging_source.wado_rs import WadoRs
+from imaging_source.wado_uri import WadoUri
+from xds.config import Settings
+from xds.ebrim import failure_body, imaging_retrieve_request_from_ebrim, retrieve_response_to_ebrim
+from xds.runtime import ActorService
+from xds.schemas import PublishedWsdl
+from xds.soap import Operation, SoapRequest, SoapResponse, soap_route
+from xds.transactions import Transaction
+
+PATH = "/xds/imaging"
+WADO_PATH = "/wado"
+
+
+@dataclass
+class ImagingSource:
+    config: ImagingConfig
+    store: InstanceStore
+    intake: Intake
+    publisher: Publisher
+    watcher: CompletionWatcher
+    listener: DicomListener
+    retrieve: ImagingRetrieve
+
+    @classmethod
+    def open(cls, settings: Settings) -> ImagingSource:
+        config = ImagingConfig.from_settings(settings)
+        store = InstanceStore(config.database_url, config.data_dir)
+        intake = Intake(store)
+        publisher = Publisher(store, config)
+        watcher = CompletionWatcher(store, publisher, config.study_idle_seconds)
+        listener = DicomListener(config, intake, QueryRetrieve(store, config))
+        return cls(config, store, intake, publisher, watcher, listener, ImagingRetrieve(store, config))
+
+    async def rad69(self, request: SoapRequest) -> SoapResponse:
+        wanted = imaging_retrieve_request_from_ebrim(request.body)
+        response = await self.retrieve(wanted)
+        # RAD TF-3 4.69.4.2.2: the ITI-43 response, instances as MTOM/XOP parts
+        body, parts = retrieve_response_to_ebrim(response, xop=True)
+        return SoapResponse(body, tuple(parts))
+
+    def routes(self) -> list[BaseRoute]:
+        rad69 = soap_route(
+            PATH,
+            [Operation(Transaction.RAD_69, self.rad69, failure_body)],
+            wsdl=PublishedWsdl("imaging"),
+            spool_dir=self.store.tmp,
+            max_xml_bytes=self.config.max_xml_bytes,
+        )
+        wado = Route(WADO_PATH, WadoUri(self.store).endpoint, methods=["GET"])
+        return [rad69, wado, *WadoRs(self.store).routes()]
+
+    async def start(self) -> None:
+        await anyio.to_thread.run_sync(self.listener.start)
+        await self.watcher.start()
+
+    async def stop(self) -> None:
+        await self.watcher.stop()
+        await anyio.to_thread.run_sync(self.listener.stop)
+        await self.publisher.close()
+        self.store.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def service(settings: Settings) -> ActorService:
+    return actor(ImagingSource.open(settings))
+
+
+def actor(source: ImagingSource) -> ActorService:
+    config = source.config
+    return ActorService(
+        name="imaging-source",
+        routes=source.routes(),
+        startup=[source.start],
+        shutdown=[source.stop],
+        endpoints=[
+            f"DICOM {config.ae_title}@{config.dicom_host}:{config.dicom_port}  C-STORE C-FIND C-MOVE C-GET",
+            f"POST {{base}}{PATH}  RAD-69 Retrieve Imaging Document Set (source {config.source_unique_id})",
+            f"GET {{base}}{WADO_PATH}  RAD-55 WADO-URI;  GET {{base}}/dicomweb/studies/...  RAD-107 WADO-RS",
+            f"RAD-68 manifests to {config.repository_url}",
+        ],
+    )
