@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xds import __version__
+from xds.cli import certs, feed, publish, query, retrieve, submit
 from xds.config import ConfigError, load_settings
 
 ACTORS = ("registry", "repository", "imaging-source", "pix")
@@ -34,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the transaction whose rules apply (default ITI-42)",
     )
     validate.add_argument("--config", type=Path)
+
+    for command in (feed, submit, query, retrieve, publish, certs):
+        command.add_parser(sub)
     return parser
 
 
@@ -56,5 +60,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from xds.cli.validate import run_validate
 
         return run_validate(args.file, args.transaction, settings)
+    if args.command == "feed":
+        return feed.run_feed(args, settings)
+    if args.command == "submit":
+        return submit.run_submit(args, settings)
+    if args.command == "query":
+        return query.run_query(args, settings)
+    if args.command == "retrieve":
+        return retrieve.run_retrieve(args, settings)
+    if args.command == "publish":
+        return publish.run_publish(args, settings)
+    if args.command == "certs":
+        return certs.run_certs(args, settings)
     return 2  # argparse enforces a known command
 
