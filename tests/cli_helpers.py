@@ -15,7 +15,8 @@ XDS = [sys.executable, "-m", "xds.cli"]
 
 
 def xds_env(tmp_path: Path) -> dict[str, str]:
-    ports = {f"XDS_{name}_PORT": "0" for name in ("HTTP", "REGISTRY_MLLP", "PIX_MLLP", "DICOM")}
+    names = ("HTTP", "REGISTRY_MLLP", "PIX_MLLP", "DICOM", "AUDIT_TLS", "AUDIT_UDP")
+    ports = {f"XDS_{name}_PORT": "0" for name in names}
     return {**os.environ, "XDS_DATA_DIR": str(tmp_path / "data"), **ports}
 
 

@@ -81,7 +81,7 @@ class Settings:
     # and over UDP
     audit_tls_port: int = 6514
     audit_udp_port: int = 5514
-    actors: tuple[str, ...] = ("registry", "repository", "pix", "imaging-source")
+    actors: tuple[str, ...] = ("registry", "repository", "pix", "imaging-source", "audit")
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

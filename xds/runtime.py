@@ -22,6 +22,7 @@ ACTOR_PACKAGES = {
     "repository": "repository",
     "pix": "pix",
     "imaging-source": "imaging_source",
+    "audit": "xds.audit",  # the built-in Audit Record Repository
 }
 
 

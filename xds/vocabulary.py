@@ -236,3 +236,21 @@ FORMAT_CODE_DICOM_KOS = "urn:oid:1.2.840.10008.5.1.4.1.1.88.59"
 CODING_SCHEME_DICOM = "1.2.840.10008.2.16.4"
 CODING_SCHEME_DICOM_MODALITY = "1.2.840.10008.6.1.19"
 MIME_TYPE_DICOM = "application/dicom"
+
+
+# --- Audit records (DICOM PS3.15 A.5, ITI TF-2a 3.20.7): coded values as (code, codeSystemName, display) ---
+AUDIT_EVENT_EXPORT = ("110106", "DCM", "Export")
+AUDIT_EVENT_IMPORT = ("110107", "DCM", "Import")
+AUDIT_EVENT_QUERY = ("110112", "DCM", "Query")
+AUDIT_EVENT_PATIENT_RECORD = ("110110", "DCM", "Patient Record")
+AUDIT_EVENT_INSTANCES_TRANSFERRED = ("110104", "DCM", "DICOM Instances Transferred")
+AUDIT_EVENT_APPLICATION_ACTIVITY = ("110100", "DCM", "Application Activity")
+AUDIT_ROLE_SOURCE = ("110153", "DCM", "Source Role ID")
+AUDIT_ROLE_DESTINATION = ("110152", "DCM", "Destination Role ID")
+AUDIT_ID_PATIENT_NUMBER = ("2", "RFC-3881", "Patient Number")
+AUDIT_ID_REPORT_NUMBER = ("9", "RFC-3881", "Report Number")
+AUDIT_ID_SUBMISSION_SET = (
+    CLASSIFICATION_NODE_SUBMISSION_SET, "IHE XDS Metadata", "submission set classificationNode"
+)
+AUDIT_ID_STUDY_INSTANCE_UID = ("110180", "DCM", "Study Instance UID")
+AUDIT_SOURCE_APPLICATION_SERVER = ("4", "DCM", "Application Server")  # PS3.15 A.5.1.1 / RFC 3881 5.4.2

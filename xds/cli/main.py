@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xds import __version__
-from xds.cli import certs, feed, publish, query, retrieve, submit
+from xds.cli import audit, certs, feed, publish, query, retrieve, submit
 from xds.config import ConfigError, load_settings
 
-ACTORS = ("registry", "repository", "imaging-source", "pix")
+ACTORS = ("registry", "repository", "imaging-source", "pix", "audit")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--config", type=Path)
 
-    for command in (feed, submit, query, retrieve, publish, certs):
+    for command in (feed, submit, query, retrieve, publish, certs, audit):
         command.add_parser(sub)
     return parser
 
@@ -72,5 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return publish.run_publish(args, settings)
     if args.command == "certs":
         return certs.run_certs(args, settings)
+    if args.command == "audit":
+        return audit.run_audit(args, settings)
     return 2  # argparse enforces a known command
 

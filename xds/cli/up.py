@@ -16,6 +16,8 @@ from dataclasses import replace
 import uvicorn
 from starlette.applications import Starlette
 
+from xds.audit.sender import Destination
+from xds.audit.trail import AuditTrail, install
 from xds.config import ConfigError, Settings
 from xds.runtime import ActorService, load_actor, services_app
 from xds.tls import server_context
@@ -45,6 +47,8 @@ def run_up(settings: Settings, only: str | None = None) -> int:
     settings = replace(settings, http_port=port)
     try:
         tls = server_context(settings)
+        if settings.audit_repository:
+            Destination.parse(settings.audit_repository)
     except ConfigError as exc:
         print(f"xds: configuration: {exc}", file=sys.stderr)
         return 2
@@ -53,6 +57,8 @@ def run_up(settings: Settings, only: str | None = None) -> int:
     ready_r, ready_w = os.pipe()
     workers = [_fork_worker(settings, only, sock, ready_r) for _ in range(settings.http_workers - 1)]
     os.close(ready_r)
+    trail = AuditTrail(settings)
+    install(trail)  # ITI-20: every transaction this process answers is recorded (xds.audit.trail)
     try:
         services, missing = build_services(settings, only)
         if only and missing:
@@ -69,8 +75,10 @@ def run_up(settings: Settings, only: str | None = None) -> int:
         if workers:
             print(f"  {len(workers) + 1} HTTP processes")
         sys.stdout.flush()
+        trail.start()
         _serve(services_app(services, on_started=lambda: os.write(ready_w, b"go" * len(workers))), sock, tls)
     finally:
+        trail.stop()
         os.close(ready_w)  # a worker still waiting reads end-of-file and ends
         for pid in workers:
             with contextlib.suppress(ProcessLookupError):
@@ -106,6 +114,8 @@ def _fork_worker(settings: Settings, only: str | None, sock: socket.socket, read
     try:
         _end_with_parent()
         if os.read(ready, 2) == b"go":
+            # records of this worker wait in the shared outbox; the first process delivers them
+            install(AuditTrail(settings))
             services, _ = build_services(settings, only)
             # the same routes; listeners and start-up work belong to the first process
             app = services_app([replace(s, startup=(), shutdown=()) for s in services])

@@ -19,6 +19,7 @@ import anyio
 import httpx
 from lxml import etree
 
+from xds.audit.trail import current as current_trail
 from xds.errors import SoapFault
 from xds.model.attachment import Attachment
 from xds.mtom import (
@@ -181,6 +182,13 @@ def _drop_unused_spool(reply: SoapReply, spool: _Spool) -> SoapReply:
     return reply
 
 
+def _sent(transaction: Transaction, url: str, body: etree._Element, status: str | None) -> None:
+    """ITI-20: the initiator's record of the request (xds.audit; nothing without a trail)."""
+    trail = current_trail()
+    if trail is not None:
+        trail.sent(transaction, url, body, status)
+
+
 class _Base:
     def __init__(self, spool_dir: Path | None, max_xml_bytes: int, memory_threshold: int) -> None:
         self.spool_dir = Path(spool_dir) if spool_dir is not None else Path(tempfile.gettempdir())
@@ -235,6 +243,22 @@ class SoapClient(_Base):
         attachments: Sequence[Attachment] = (),
         *,
         mtom: bool | None = None,
+    ) -> SoapReply:
+        try:
+            reply = self._call(url, transaction, body, attachments, mtom)
+        except (TransportError, SoapFault):
+            _sent(transaction, url, body, None)
+            raise
+        _sent(transaction, url, body, reply.body.get("status"))
+        return reply
+
+    def _call(
+        self,
+        url: str,
+        transaction: Transaction,
+        body: etree._Element,
+        attachments: Sequence[Attachment],
+        mtom: bool | None,
     ) -> SoapReply:
         out = _outgoing(url, transaction, body, attachments, mtom)
         spool = _Spool(self.spool_dir)
@@ -297,6 +321,22 @@ class AsyncSoapClient(_Base):
         attachments: Sequence[Attachment] = (),
         *,
         mtom: bool | None = None,
+    ) -> SoapReply:
+        try:
+            reply = await self._call(url, transaction, body, attachments, mtom)
+        except (TransportError, SoapFault):
+            await anyio.to_thread.run_sync(_sent, transaction, url, body, None)
+            raise
+        await anyio.to_thread.run_sync(_sent, transaction, url, body, reply.body.get("status"))
+        return reply
+
+    async def _call(
+        self,
+        url: str,
+        transaction: Transaction,
+        body: etree._Element,
+        attachments: Sequence[Attachment],
+        mtom: bool | None,
     ) -> SoapReply:
         out = _outgoing(url, transaction, body, attachments, mtom)
         spool = _Spool(self.spool_dir)

@@ -1,0 +1,193 @@
+"""The node's side of ITI-20 Record Audit Event: every record goes to a persistent outbox first, and a
+background thread delivers the outbox to the Audit Record Repository in order.
+
+ITI TF-2a 3.20.4.1: a node must not lose audit records while the repository is unreachable; the outbox
+(an SQLite file of its own in ``data_dir``, so it works while the main database does not) keeps them
+until a send succeeds. Over TLS (RFC 5425) a record leaves the outbox once the TLS layer took it; over UDP
+(RFC 5426) once the datagram is sent, which is all UDP can say. A crash between sending and deleting sends
+that record again. A connection the repository closed is noticed before the next write and opened anew;
+RFC 5425 has no acknowledgement, so records written in the instant the repository dies can still be lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import socket
+import sqlite3
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from xds.audit import syslog
+from xds.audit.message import AuditMessage
+from xds.config import ConfigError
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+UDP_MAX_BYTES = 65_000  # RFC 5426 3.2: a datagram carries one message
+
+
+@dataclass(frozen=True)
+class Destination:
+    scheme: str  # "tls" (RFC 5425; plain TCP framing when the node has no TLS settings) or "udp"
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str) -> Destination:
+        parts = urlsplit(text)
+        if parts.scheme not in ("tls", "udp") or not parts.hostname or parts.port is None:
+            raise ConfigError(f"audit_repository: {text!r} is not tls://host:port or udp://host:port")
+        return cls(parts.scheme, parts.hostname, parts.port)
+
+
+class Outbox:
+    """Records not yet delivered, oldest first (an SQLite file; several processes may share it)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, message BLOB NOT NULL)"
+            )
+
+    def put(self, message: bytes) -> None:
+        with self._lock:
+            self._db.execute("INSERT INTO outbox (message) VALUES (?)", (message,))
+
+    def oldest(self, limit: int) -> list[tuple[int, bytes]]:
+        with self._lock:
+            return list(self._db.execute("SELECT seq, message FROM outbox ORDER BY seq LIMIT ?", (limit,)))
+
+    def remove(self, seqs: list[int]) -> None:
+        with self._lock:
+            self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class AuditSender:
+    """``record`` puts a message in the outbox; a daemon thread delivers to ``destination``."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        destination: Destination | None,
+        *,
+        hostname: str,
+        app_name: str,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.destination = destination
+        self.hostname = hostname
+        self.app_name = app_name
+        self._tls = tls
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+
+    def record(self, message: AuditMessage) -> None:
+        data = syslog.encode(message.to_xml(), hostname=self.hostname, app_name=self.app_name,
+                             procid=str(threading.get_native_id()), time=message.time)
+        self.outbox.put(data)
+        self._wake.set()
+
+    def deliver_to(self, destination: Destination) -> None:
+        """Deliver the outbox (from now on) to ``destination``."""
+        self.destination = destination
+        self.start()
+
+    def start(self) -> None:
+        if self.destination is None or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="audit-sender", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Deliver what can be delivered within ``timeout``, then stop; the rest stays in the outbox."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._disconnect()
+        self.outbox.close()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until the outbox is empty (True) or ``timeout`` passed (False)."""
+        deadline = time.monotonic() + timeout
+        while len(self.outbox):
+            if time.monotonic() > deadline:
+                return False
+            self._wake.set()
+            time.sleep(0.02)
+        return True
+
+    def _run(self) -> None:
+        failures = 0
+        while True:
+            batch = self.outbox.oldest(BATCH)
+            if not batch:
+                if self._stop.is_set():
+                    return
+                self._wake.wait(1.0)
+                self._wake.clear()
+                continue
+            try:
+                self._send([message for _seq, message in batch])
+            except OSError as exc:
+                self._disconnect()
+                if self._stop.is_set():
+                    return
+                delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                failures += 1
+                log.warning("audit repository %s unreachable (%s); %d records wait, retry in %s s",
+                            self.destination, exc, len(self.outbox), delay)
+                self._stop.wait(delay)
+                continue
+            failures = 0
+            self.outbox.remove([seq for seq, _message in batch])
+
+    def _send(self, messages: list[bytes]) -> None:
+        assert self.destination is not None
+        if self.destination.scheme == "udp":
+            with socket.socket(_family(self.destination.host), socket.SOCK_DGRAM) as sock:
+                for message in messages:
+                    sock.sendto(message[:UDP_MAX_BYTES], (self.destination.host, self.destination.port))
+            return
+        if self._sock is not None and select.select([self._sock], [], [], 0)[0]:
+            # the repository never writes to us: a readable socket is one it closed (it went down)
+            self._disconnect()
+        if self._sock is None:
+            host = self.destination.host
+            sock = socket.create_connection((host, self.destination.port), timeout=10)
+            self._sock = self._tls.wrap_socket(sock, server_hostname=host) if self._tls else sock
+        self._sock.sendall(b"".join(syslog.frame(m) for m in messages))
+
+    def _disconnect(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            finally:
+                self._sock = None
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET

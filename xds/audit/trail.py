@@ -1,0 +1,90 @@
+"""The node's audit trail: one per process, installed by ``xds up`` / ``xds serve``, used by the protocol
+layers so that every actor's transactions are audited without the actor doing anything.
+
+The SOAP endpoint (xds.soap) and the MLLP listener (xds.mllp) call ``current()`` after each answer and hand
+it the exchange; with no trail installed (a library user, most unit tests) nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from xds.audit.events import ANONYMOUS, Exchange, Node, hl7_record, soap_record
+from xds.audit.message import AuditMessage
+from xds.audit.sender import AuditSender, Destination, Outbox
+from xds.config import Settings
+from xds.tls import client_context
+from xds.transactions import Transaction
+
+log = logging.getLogger(__name__)
+
+_current: AuditTrail | None = None
+_lock = threading.Lock()
+
+
+class AuditTrail:
+    def __init__(self, settings: Settings) -> None:
+        host = socket.gethostname()
+        self.node = Node(settings.audit_source_id or host, settings.domain_oid, host)
+        destination = Destination.parse(settings.audit_repository) if settings.audit_repository else None
+        self.sender = AuditSender(
+            Outbox(outbox_path(settings)),
+            destination,
+            hostname=host,
+            app_name="xds",
+            tls=client_context(settings),
+        )
+
+    def record(self, message: AuditMessage) -> None:
+        self.sender.record(message)
+
+    def soap(self, exchange: Exchange, *, initiator: bool = False) -> None:
+        """Record a SOAP transaction this node answered (or sent); an audit failure is logged, never the
+        transaction's."""
+        try:
+            message = soap_record(self.node, exchange, initiator=initiator)
+            if message is not None:
+                self.record(message)
+        except Exception:
+            log.exception("audit: cannot record %s", exchange.transaction.info.code)
+
+    def sent(self, transaction: Transaction, url: str, request: etree._Element, status: str | None) -> None:
+        """Record a SOAP request this node sent to ``url`` (ITI-41/42 as source, ITI-18/43 as consumer)."""
+        exchange = Exchange(transaction, ANONYMOUS, self.node.host, url, request, status,
+                            endpoint_host=urlsplit(url).hostname)
+        self.soap(exchange, initiator=True)
+
+    def hl7(self, request: bytes, reply: bytes, peer_host: str | None, endpoint: str) -> None:
+        """Record an HL7 v2 message this node answered (ITI-8, ITI-9, ITI-21)."""
+        try:
+            message = hl7_record(self.node, request, reply, peer_host, endpoint)
+            if message is not None:
+                self.record(message)
+        except Exception:
+            log.exception("audit: cannot record an HL7 message from %s", peer_host)
+
+    def start(self) -> None:
+        self.sender.start()
+
+    def stop(self) -> None:
+        self.sender.stop()
+
+
+def outbox_path(settings: Settings) -> Path:
+    return settings.data_dir / "audit" / "outbox.sqlite"
+
+
+def install(trail: AuditTrail | None) -> None:
+    global _current
+    with _lock:
+        _current = trail
+
+
+def current() -> AuditTrail | None:
+    return _current
