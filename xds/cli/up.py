@@ -17,7 +17,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from xds.audit.sender import Destination
-from xds.audit.trail import AuditTrail, install
+from xds.audit.trail import AuditTrail, install, outbox_path
 from xds.config import ConfigError, Settings
 from xds.runtime import ActorService, load_actor, services_app
 from xds.tls import server_context
@@ -74,6 +74,8 @@ def run_up(settings: Settings, only: str | None = None) -> int:
             print(f"  (not part of this version yet: {', '.join(missing)})")
         if workers:
             print(f"  {len(workers) + 1} HTTP processes")
+        if not settings.audit_repository and all(s.name != "audit" for s in services):
+            print(f"  audit: no audit_repository configured; records wait in {outbox_path(settings)}")
         sys.stdout.flush()
         trail.start()
         _serve(services_app(services, on_started=lambda: os.write(ready_w, b"go" * len(workers))), sock, tls)
