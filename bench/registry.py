@@ -11,7 +11,9 @@ separate ``xds serve registry`` process, and this process measures over HTTP, wi
 - ITI-42 Register Document Set-b, one document per submission for known patients, CLIENTS concurrent
   clients: registrations/s, p50/p99 latency, failures (any answer but Success);
 - ITI-18 FindDocuments (LeafClass, Approved) of patients holding 50 documents: sequential p50/p99 and
-  queries/s, and queries/s with CLIENTS concurrent clients (every answer must hold the 50 entries);
+  queries/s, and queries/s with CLIENTS concurrent clients (every answer must hold the 50 entries); and the
+  same query timed to the answer's last byte with the entries counted in the bytes, the registry's share
+  without our client's XML parsing (the target is judged on the full figure);
 - the baseline: GET /health round trips to the same server in the same run (sequential p50/p99 and
   req/s, and CLIENTS concurrent), i.e. what HTTP + the server loop cost on this machine without the
   registry's work, so the figures can be compared across machines.
@@ -29,6 +31,7 @@ as ``--database-url`` to measure again without loading (the loaded N is then reu
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import os
 import random
@@ -75,7 +78,8 @@ from xds.ebrim import (  # noqa: E402
 )
 from xds.ebrim.xml import rim  # noqa: E402
 from xds.model import AdhocQueryRequest, QueryParameter  # noqa: E402
-from xds.soap import SoapClient  # noqa: E402
+from xds.soap import SoapClient, build_envelope  # noqa: E402
+from xds.soap.addressing import new_message_id, request_headers  # noqa: E402
 from xds.transactions import Transaction  # noqa: E402
 from xds.vocabulary import ResponseStatus, Status, StoredQuery  # noqa: E402
 
@@ -377,6 +381,25 @@ def find_call(url: str, bodies: list[etree._Element]) -> Call:
     return call
 
 
+def find_bytes_call(url: str, bodies: list[etree._Element]) -> Call:
+    """FindDocuments with the answer read to its last byte and only counted in the bytes, not parsed: the
+    registry's share of the latency, without what our client's XML parsing adds."""
+    action = Transaction.ITI_18.info.action
+    envelopes = [
+        build_envelope(copy.deepcopy(body), request_headers(action, url, new_message_id())) for body in bodies
+    ]
+    headers = {"content-type": f'application/soap+xml; action="{action}"'}
+
+    def call(client: httpx.Client, n: int) -> str | None:
+        response = client.post(url, content=envelopes[n], headers=headers)
+        found = response.content.count(b"<rim:ExtrinsicObject ")
+        if response.status_code != 200 or found != QUERY_DOCUMENTS:
+            return f"HTTP {response.status_code} with {found} DocumentEntries"
+        return None
+
+    return call
+
+
 def health_call(base: str) -> Call:
     def call(client: httpx.Client, _n: int) -> str | None:
         response = client.get(base + "/health")
@@ -412,6 +435,8 @@ def measure(base: str, layout: Layout, args: argparse.Namespace, bench: Bench) -
                     health_call(base), bench),
         run_clients("ITI-18 FindDocuments (50 entries)", 1, sequential, soap,
                     find_call(url, query_bodies(layout, sequential, 2)), bench),
+        run_clients("  the same, to the last byte, not parsed", 1, sequential, http,
+                    find_bytes_call(url, query_bodies(layout, sequential, 4)), bench),
         run_clients(f"ITI-18 FindDocuments, {clients} clients", clients, concurrent, soap,
                     find_call(url, query_bodies(layout, concurrent, 3)), bench),
     ]
@@ -456,7 +481,7 @@ def report(runs: list[Run], load: LoadResult, version: str, args: argparse.Names
     for run in runs:
         if run.failures:
             print(f"  {run.name}: first failure: {run.first_failure[:300]}")
-    health, _, find, _, register = runs
+    health, _, find, find_bytes, _, register = runs
     wall = sum(r.seconds for r in runs)
     other = sum(r.cpu["machine"] - r.cpu["client"] - r.cpu["registry"] - r.cpu["postgres"] for r in runs)
     print(
@@ -478,7 +503,8 @@ def report(runs: list[Run], load: LoadResult, version: str, args: argparse.Names
     print(
         f"target FindDocuments p50 <= {TARGET_FIND_P50_MS:.0f} ms: "
         f"{verdict(find.percentile(50) <= TARGET_FIND_P50_MS and not find.failures)} "
-        f"({find.percentile(50):.2f} ms{at})"
+        f"({find.percentile(50):.2f} ms with our client's XML parsing; the registry's answer complete at its "
+        f"last byte: {find_bytes.percentile(50):.2f} ms{at})"
     )
 
 
