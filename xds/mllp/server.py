@@ -122,13 +122,13 @@ class MllpServer:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _audit(self, message: bytes, reply: bytes, writer: asyncio.StreamWriter) -> None:
+    def _audit(self, message: bytes, reply: bytes, writer: asyncio.StreamWriter) -> None:
         """ITI-20: the node's record of the message it answered (xds.audit; nothing without a trail)."""
         trail = current_trail()
         if trail is not None:
             peer = writer.get_extra_info("peername")
             host = peer[0] if isinstance(peer, tuple) else None
-            await asyncio.to_thread(trail.hl7, message, reply, host, f"{self._host}:{self.port}")
+            trail.hl7(message, reply, host, f"{self._host}:{self.port}")
 
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str | None
@@ -158,7 +158,7 @@ class MllpServer:
                 except Exception:
                     log.exception("MLLP handler failed for a message from %s; closing the connection", peer)
                     return
-                await self._audit(message, reply, writer)
+                self._audit(message, reply, writer)
                 writer.write(framed)
                 try:
                     await writer.drain()

@@ -267,7 +267,7 @@ class _SoapEndpoint:
         except XdsError as exc:
             # DESIGN principle 3: the one place an XdsError becomes the transaction's failure response
             result = SoapResponse(operation.error_body(tx, exc.errors))
-        await _audit(tx, soap_request, str(request.url.replace(query="")), addressing.reply_to, result.body)
+        _audit(tx, soap_request, str(request.url.replace(query="")), addressing.reply_to, result.body)
         response_action = tx.info.response_action
         assert response_action is not None
         headers = reply_headers(response_action, addressing.message_id)
@@ -285,7 +285,7 @@ class _SoapEndpoint:
         return _soap_response(envelope_bytes, 200, response_action)
 
 
-async def _audit(
+def _audit(
     tx: Transaction, request: SoapRequest, endpoint: str, reply_to: str | None, answer: etree._Element | bytes
 ) -> None:
     """ITI-20: the node's record of the transaction it answered (xds.audit; nothing without a trail)."""
@@ -294,7 +294,7 @@ async def _audit(
         return
     requestor = reply_to or ANONYMOUS
     exchange = Exchange(tx, requestor, request.client_host, endpoint, request.body, _status(answer))
-    await anyio.to_thread.run_sync(trail.soap, exchange)
+    trail.soap(exchange)  # builds the record; encoding and storing happen on the trail's writer thread
 
 
 def _status(answer: etree._Element | bytes) -> str | None:

@@ -325,9 +325,9 @@ class AsyncSoapClient(_Base):
         try:
             reply = await self._call(url, transaction, body, attachments, mtom)
         except (TransportError, SoapFault):
-            await anyio.to_thread.run_sync(_sent, transaction, url, body, None)
+            _sent(transaction, url, body, None)
             raise
-        await anyio.to_thread.run_sync(_sent, transaction, url, body, reply.body.get("status"))
+        _sent(transaction, url, body, reply.body.get("status"))
         return reply
 
     async def _call(
