@@ -10,12 +10,14 @@ import signal
 import socket
 import ssl
 import sys
+import threading
 import traceback
 from dataclasses import replace
 
 import uvicorn
 from starlette.applications import Starlette
 
+from consumer.imaging.config import with_consumer_destination
 from xds.audit.sender import Destination
 from xds.audit.trail import AuditTrail, install, outbox_path
 from xds.config import ConfigError, Settings
@@ -34,7 +36,7 @@ def build_services(settings: Settings, only: str | None = None) -> tuple[list[Ac
     return services, missing
 
 
-def run_up(settings: Settings, only: str | None = None) -> int:
+def run_up(settings: Settings, only: str | None = None, demo: bool = False) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.spool_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -47,6 +49,8 @@ def run_up(settings: Settings, only: str | None = None) -> int:
     settings = replace(settings, http_port=port)
     try:
         tls = server_context(settings)
+        # DESIGN.md: the domain knows the C-MOVE destination that `xds images --via cmove` opens
+        settings = with_consumer_destination(settings)
         if settings.audit_repository:
             Destination.parse(settings.audit_repository)
     except ConfigError as exc:
@@ -78,7 +82,12 @@ def run_up(settings: Settings, only: str | None = None) -> int:
             print(f"  audit: no audit_repository configured; records wait in {outbox_path(settings)}")
         sys.stdout.flush()
         trail.start()
-        _serve(services_app(services, on_started=lambda: os.write(ready_w, b"go" * len(workers))), sock, tls)
+        def started() -> None:
+            os.write(ready_w, b"go" * len(workers))
+            if demo:  # `xds up --demo` (make run): load the demo data once every actor listens
+                threading.Thread(target=_demo, args=(settings,), daemon=True).start()
+
+        _serve(services_app(services, on_started=started), sock, tls)
     finally:
         trail.stop()
         os.close(ready_w)  # a worker still waiting reads end-of-file and ends
@@ -88,6 +97,13 @@ def run_up(settings: Settings, only: str | None = None) -> int:
         for pid in workers:
             os.waitpid(pid, 0)
     return 0
+
+
+def _demo(settings: Settings) -> None:
+    from consumer.command import run
+    from xds.cli.demo import demo
+
+    run(lambda: demo(settings))  # a failure is one line on stderr; the domain keeps running
 
 
 def _listen(settings: Settings) -> socket.socket:
@@ -117,11 +133,15 @@ def _fork_worker(settings: Settings, only: str | None, sock: socket.socket, read
         _end_with_parent()
         if os.read(ready, 2) == b"go":
             # records of this worker wait in the shared outbox; the first process delivers them
-            install(AuditTrail(settings))
+            trail = AuditTrail(settings)
+            install(trail)
             services, _ = build_services(settings, only)
             # the same routes; listeners and start-up work belong to the first process
             app = services_app([replace(s, startup=(), shutdown=()) for s in services])
-            _serve(app, sock, server_context(settings))
+            try:
+                _serve(app, sock, server_context(settings))
+            finally:
+                trail.stop()  # what is still queued goes to the outbox
         code = 0
     except BaseException:
         traceback.print_exc()
