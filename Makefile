@@ -18,8 +18,9 @@ install: $(STAMP)
 system-deps:
 	bash tools/install-system-deps.sh
 
+# the domain in the foreground, with the demo patient, report and CT study loaded once it listens
 run: install
-	$(BIN)/xds up
+	$(BIN)/xds up --demo
 
 test: install system-deps
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from consumer.params import encode_all, query_by_name
+from consumer.progress import ProgressFactory, http_client
 from consumer.relations import Relationships
 from consumer.retrieve import (
     RetrieveResult,
@@ -72,6 +73,7 @@ class Client(StoredQueries, Relationships):
         spool_dir: Path | None = None,
         timeout: float = 300.0,
         soap: SoapClient | None = None,
+        progress: ProgressFactory | None = None,
     ) -> None:
         """``repositories`` maps repositoryUniqueIds to ITI-43 URLs; the rest go to ``repository_url``."""
         self.registry_url = registry_url
@@ -80,6 +82,7 @@ class Client(StoredQueries, Relationships):
         self.repositories = dict(repositories or {})
         self.home_community_id = home_community_id
         self.timeout = timeout
+        self.progress = progress  # makes the progress line of a long ITI-43 (consumer.progress)
         self._transport = Transport(soap, spool_dir, timeout)
 
     @classmethod
@@ -172,8 +175,11 @@ class Client(StoredQueries, Relationships):
             by_repository.setdefault(w.request.repository_unique_id, []).append(w)
         files, errors = [], []
         spool = spool_folder(out_dir)
+        sizes = [w.entry.size if w.entry else None for w in wanted]
+        total_bytes = sum(s for s in sizes if s) if all(sizes) else None
+        progress = self.progress("ITI-43", len(wanted), "documents", total_bytes) if self.progress else None
         try:
-            with SoapClient(spool_dir=spool, timeout=self.timeout) as soap:
+            with SoapClient(spool_dir=spool, http=http_client(self.timeout, progress)) as soap:
                 transport = Transport(soap, None, self.timeout)
                 for rid, group in by_repository.items():
                     for batch in batches(group, batch_size):
@@ -182,8 +188,12 @@ class Client(StoredQueries, Relationships):
                         got, failed = store_reply(reply, batch, out_dir)
                         files += got
                         errors += failed
+                        if progress is not None:
+                            progress.advance(len(got))
         finally:
             remove_spool(spool)
+            if progress is not None:
+                progress.close()
         result = RetrieveResult(tuple(files), tuple(errors))
         check(result.status, result.errors, "repository", "ITI-43")
         return result

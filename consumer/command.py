@@ -17,6 +17,7 @@ from consumer.codes import CodeError
 from consumer.errors import PeerUnavailable, one_line
 from consumer.feed import FeedError
 from consumer.params import ParameterError
+from consumer.progress import terminal_progress
 from xds.config import Settings
 from xds.errors import RegistryError, XdsError
 
@@ -29,6 +30,7 @@ def make_client(args: argparse.Namespace, settings: Settings) -> Client:
         registry_url=getattr(args, "registry", None),
         repository_url=getattr(args, "repository", None),
         timeout=args.timeout,
+        progress=terminal_progress,
     )
 
 

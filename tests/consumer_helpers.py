@@ -6,8 +6,11 @@ to the registry over HTTP); the sample patient is made known through the registr
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from repository_helpers import REPOSITORY_ID, Domain, running_domain
@@ -35,3 +38,62 @@ def submit_text(client: Client, folder: Path, name: str, data: bytes, **options:
     """ITI-41 of one file for the sample patient."""
     values: dict[str, object] = {"patient_id": PATIENT_ID} | options
     return client.submit([write(folder, name, data)], SubmitOptions(**values))  # type: ignore[arg-type]
+
+
+# --- `xds up` with every actor, for the imaging consumer and end-to-end tests ---
+DOMAIN_OID = "1.3.6.1.4.1.21367.2005.13.20.1000"
+
+
+def xad_pid(number: str) -> str:
+    return f"{number}^^^&{DOMAIN_OID}&ISO"
+
+
+@dataclass
+class UpDomain:
+    env: dict[str, str]  # what `xds` commands need to reach this domain
+    base: str  # http://127.0.0.1:port
+    dicom_port: int
+    consumer_port: int
+    tmp: Path
+
+
+@contextmanager
+def xds_up_domain(tmp: Path) -> Iterator[UpDomain]:
+    """``xds up`` as a subprocess with all actors (registry, repository, pix, imaging-source, audit) on free
+    ports; DICOM, MLLP and the consumer's C-MOVE port fixed so that clients know them."""
+    from cli_helpers import start_xds, stop_xds
+    from registry_helpers import free_port
+
+    ports = {name: str(free_port()) for name in (
+        "HTTP", "PIX_MLLP", "REGISTRY_MLLP", "DICOM", "AUDIT_TLS", "AUDIT_UDP", "CONSUMER_DICOM"
+    )}
+    env = {
+        **os.environ,
+        "XDS_DATA_DIR": str(tmp / "data"),
+        **{f"XDS_{name}_PORT": port for name, port in ports.items()},
+    }
+    env.pop("XDS_ACTORS", None)
+    proc, base = start_xds(["up"], env)
+    try:
+        yield UpDomain(env, base, int(ports["DICOM"]), int(ports["CONSUMER_DICOM"]), tmp)
+    finally:
+        stop_xds(proc)
+
+
+def run_xds(
+    env: dict[str, str], *args: str, timeout: float = 300, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    from cli_helpers import XDS
+
+    return subprocess.run(
+        XDS + list(args), env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd
+    )
+
+
+def dataset_bytes(path: Path) -> bytes:
+    """The encoded data set of a PS3.10 file (what follows preamble, DICM and the File Meta group): the
+    bytes a C-STORE carries, equal however a file was written around them."""
+    data = path.read_bytes()
+    assert data[128:132] == b"DICM", path
+    group_length = int.from_bytes(data[140:144], "little")
+    return data[144 + group_length :]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xds import __version__
-from xds.cli import audit, certs, feed, publish, query, retrieve, submit
+from xds.cli import audit, certs, demo, feed, images, publish, query, retrieve, submit
 from xds.config import ConfigError, load_settings
 
 ACTORS = ("registry", "repository", "imaging-source", "pix", "audit")
@@ -21,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="run every available actor in one process")
     up.add_argument("--config", type=Path, help="TOML configuration file")
+    up.add_argument("--demo", action="store_true", help="load the demo data (xds demo) once it runs")
 
     serve = sub.add_parser("serve", help="run one actor")
     serve.add_argument("actor", choices=ACTORS)
@@ -36,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--config", type=Path)
 
-    for command in (feed, submit, query, retrieve, publish, certs, audit):
+    for command in (feed, submit, query, retrieve, publish, images, demo, certs, audit):
         command.add_parser(sub)
     return parser
 
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "up":
         from xds.cli.up import run_up
 
-        return run_up(settings)
+        return run_up(settings, demo=args.demo)
     if args.command == "serve":
         from xds.cli.up import run_up
 
@@ -68,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return query.run_query(args, settings)
     if args.command == "retrieve":
         return retrieve.run_retrieve(args, settings)
+    if args.command == "images":
+        return images.run_images(args, settings)
+    if args.command == "demo":
+        return demo.run_demo(args, settings)
     if args.command == "publish":
         return publish.run_publish(args, settings)
     if args.command == "certs":
