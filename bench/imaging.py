@@ -8,10 +8,18 @@ against
 - baseline: dcmtk storescu -> dcmtk storescp with TCP_NODELAY=1 (dcmtk's switch), the same files
 - C-STORE intake: storescu -> our SCP
 - C-MOVE: movescu asks our SCP to send the study to a dcmtk storescp
-- RAD-69: our SoapClient retrieves every instance in one MTOM response (spooled to disk)
+- RAD-69: the request sent with httpx and the MTOM response streamed to disk as it comes (what the source
+  delivers, measured like WADO-RS); then again through our SoapClient, which parses the MTOM package and
+  spools each instance to its own file (the consumer's share is in that figure too)
 - WADO-RS: httpx streams GET /dicomweb/studies/{uid} to disk
 Printed: MB/s of each path, its ratio to the baseline (target >= 0.5), and the server's peak RSS per phase
 (psutil samples every 20 ms; flat memory means it does not grow with the study).
+
+Two more references show what pynetdicom itself allows on this machine (both paths of the source run on it):
+- pynetdicom floor, C-STORE SCP: storescu -> a pynetdicom AE in this process whose handler only deletes the
+  received file (what intake would reach if storing cost nothing)
+- pynetdicom floor, C-STORE SCU: a pynetdicom association sends the files to dcmtk storescp (what a C-MOVE's
+  sub-operations would reach if finding and reading the instances cost nothing)
 """
 
 from __future__ import annotations
@@ -45,7 +53,8 @@ from xds.model import (  # noqa: E402
     SeriesRequest,
     StudyRequest,
 )
-from xds.soap import SoapClient  # noqa: E402
+from xds.soap import SoapClient, build_envelope, new_message_id  # noqa: E402
+from xds.soap.addressing import request_headers  # noqa: E402
 from xds.transactions import Transaction  # noqa: E402
 
 DCMTK = Path("/usr/bin")
@@ -124,6 +133,62 @@ def check(run: subprocess.CompletedProcess) -> None:
         raise RuntimeError(run.stderr[-2000:])
 
 
+def nodelay(event) -> None:  # noqa: ANN001 - a pynetdicom Event
+    event.assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def pynetdicom_scp_floor(files: list[str]) -> float:
+    """Seconds for storescu to send ``files`` to a pynetdicom C-STORE SCP that stores nothing."""
+    from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, _config, evt
+
+    _config.STORE_RECV_CHUNKED_DATASET = True  # as imaging_source.listener
+
+    def discard(event) -> int:  # noqa: ANN001
+        os.unlink(event.dataset_path)
+        return 0
+
+    ae = AE("FLOOR")
+    ae.maximum_pdu_size = 0
+    for cx in AllStoragePresentationContexts:
+        ae.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
+    handlers = [(evt.EVT_CONN_OPEN, nodelay), (evt.EVT_C_STORE, discard)]
+    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers)
+    try:
+        port = str(server.server_address[1])
+        command = [str(DCMTK / "storescu"), "-aec", "FLOOR", "127.0.0.1", port, *files]
+        return timed(lambda: check(subprocess.run(command, capture_output=True, text=True, env=DCMTK_ENV)))
+    finally:
+        server.shutdown()
+
+
+def pynetdicom_scu_floor(files: list[str], folder: Path) -> float:
+    """Seconds for one pynetdicom association to send ``files`` (from the files) to dcmtk storescp."""
+    from pydicom import dcmread
+    from pynetdicom import AE, _config, build_context, evt
+
+    _config.STORE_SEND_CHUNKED_DATASET = True  # as imaging_source.send
+    first = dcmread(files[0], stop_before_pixels=True)
+    ae = AE("FLOOR")
+    context = build_context(first.SOPClassUID, [first.file_meta.TransferSyntaxUID])
+    port = free_port()
+    with storescp(folder, port):
+        assoc = ae.associate(
+            "127.0.0.1", port, [context], ae_title="DEST", evt_handlers=[(evt.EVT_CONN_OPEN, nodelay)]
+        )
+        if not assoc.is_established:
+            raise RuntimeError("storescp refused the association")
+
+        def send() -> None:
+            for path in files:
+                if assoc.send_c_store(Path(path)).Status != 0:
+                    raise RuntimeError(f"storescp refused {path}")
+
+        try:
+            return timed(send)
+        finally:
+            assoc.release()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slices", type=int, default=200)
@@ -150,6 +215,11 @@ def main() -> int:
             )
         )
     shutil.rmtree(work / "baseline")
+    floors = [
+        ("pynetdicom floor, C-STORE SCP", pynetdicom_scp_floor(files)),
+        ("pynetdicom floor, C-STORE SCU", pynetdicom_scu_floor(files, work / "floor")),
+    ]
+    shutil.rmtree(work / "floor")
 
     http_port, dicom_port, dest_port = free_port(), free_port(), free_port()
     config = work / "xds.toml"
@@ -234,16 +304,38 @@ def main() -> int:
         spool = work / "client-spool"
         spool.mkdir(exist_ok=True)
 
+        url = f"http://127.0.0.1:{http_port}/xds/imaging"
+        action = Transaction.RAD_69.info.action
+
+        def rad69_wire() -> None:
+            # the SOAP 1.2 request as SoapClient sends it (no attachments: a plain SOAP body); the response
+            # is written to disk as it arrives, MTOM package and all
+            envelope = build_envelope(body, request_headers(action, url, new_message_id()))
+            headers = {"content-type": f'application/soap+xml; charset=UTF-8; action="{action}"'}
+            with (
+                httpx.stream("POST", url, content=envelope, headers=headers, timeout=600) as response,
+                (work / "rad69.out").open("wb") as out,
+            ):
+                if response.status_code != 200:
+                    raise RuntimeError(f"RAD-69 answered HTTP {response.status_code}")
+                for chunk in response.iter_bytes(1 << 20):
+                    out.write(chunk)
+            if (work / "rad69.out").stat().st_size < megabytes * 1e6:
+                raise RuntimeError("the RAD-69 response is shorter than the study")
+
         def rad69() -> None:
             with SoapClient(spool_dir=spool) as client:
-                reply = client.call(f"http://127.0.0.1:{http_port}/xds/imaging", Transaction.RAD_69, body)
+                reply = client.call(url, Transaction.RAD_69, body)
                 response = retrieve_response_from_ebrim(reply.body, reply.attachments)
                 assert len(response.documents) == len(files), response.response
                 reply.discard()
 
         with PeakRss(server.pid) as rss:
+            seconds = timed(rad69_wire)
+        results.append(("RAD-69 (MTOM response to disk)", seconds, rss.peak))
+        with PeakRss(server.pid) as rss:
             seconds = timed(rad69)
-        results.append(("RAD-69 (one MTOM response)", seconds, rss.peak))
+        results.append(("RAD-69 via SoapClient (parse, spool)", seconds, rss.peak))
 
         def wado_rs() -> None:
             with (
@@ -264,6 +356,9 @@ def main() -> int:
 
     print(f"{'path':38s} {'MB/s':>8s} {'x baseline':>11s} {'server peak RSS':>16s}")
     print(f"{'baseline storescu -> storescp (dcmtk)':38s} {megabytes / baseline:8.1f} {1.0:11.2f} {'-':>16s}")
+    for name, seconds in floors:
+        rate = megabytes / seconds
+        print(f"{name:38s} {rate:8.1f} {rate / (megabytes / baseline):11.2f} {'-':>16s}")
     for name, seconds, peak in results:
         rate = megabytes / seconds
         print(f"{name:38s} {rate:8.1f} {rate / (megabytes / baseline):11.2f} {peak / 1e6:13.0f} MB")

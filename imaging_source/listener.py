@@ -1,10 +1,22 @@
 """The DICOM listener of the Imaging Document Source: one pynetdicom AE on ``dicom_port`` (AE ``XDSI_SOURCE``)
-serving Verification, Storage (intake) and Query/Retrieve (C-FIND, C-MOVE, C-GET)."""
+serving Verification, Storage (intake) and Query/Retrieve (C-FIND, C-MOVE, C-GET).
+
+With the node's TLS context (ATNA ITI-19, DICOM PS3.15 B.1 "Basic TLS Secure Transport Connection Profile")
+every peer completes a mutually authenticated TLS handshake before the first association PDU is read; one
+without a certificate the CA bundle vouches for is disconnected in the handshake. Every service is audited
+(imaging_source.audit).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
+import ssl
+import threading
+from typing import Any
 
+from pydicom.dataset import Dataset
 from pynetdicom import (
     AE,
     ALL_TRANSFER_SYNTAXES,
@@ -21,10 +33,14 @@ from pynetdicom.sop_class import (
     StudyRootQueryRetrieveInformationModelMove,
     Verification,
 )
+from pynetdicom.transport import ThreadedAssociationServer
+from pynetdicom.utils import make_target
 
+from imaging_source.audit import ImagingAudit
 from imaging_source.config import ImagingConfig
 from imaging_source.intake import Intake
 from imaging_source.qr import QueryRetrieve, nodelay
+from xds.tls import HANDSHAKE_TIMEOUT
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +61,47 @@ MAX_PDU = 0  # no limit on what we receive (PS3.8 9.3.2.1 allows 0 = unlimited)
 SEND_PDU = 1 << 20
 
 
+class TlsAssociationServer(ThreadedAssociationServer):
+    """pynetdicom's threaded server, but the TLS handshake runs in the connection's own thread, within
+    HANDSHAKE_TIMEOUT: pynetdicom does it in the accepting thread, where one peer that connects and stays
+    silent would stop every other peer from getting in."""
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        assert self.socket is not None
+        return self.socket.accept()
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        context = self.ssl_context
+        if context is not None:
+            try:
+                request.settimeout(HANDSHAKE_TIMEOUT)
+                request = context.wrap_socket(request, server_side=True)
+                request.settimeout(None)
+            except (OSError, ValueError) as exc:  # no, an untrusted or an expired certificate; no TLS at all
+                log.warning("DICOM peer %s refused in the TLS handshake: %s", client_address, exc)
+                with contextlib.suppress(OSError):
+                    request.close()
+                return
+        super().process_request_thread(request, client_address)
+
+    def shutdown(self) -> None:
+        with contextlib.suppress(ValueError):  # not in the AE's list of servers it started itself
+            super().shutdown()
+
+
 class DicomListener:
-    def __init__(self, config: ImagingConfig, intake: Intake, qr: QueryRetrieve) -> None:
+    def __init__(
+        self,
+        config: ImagingConfig,
+        intake: Intake,
+        qr: QueryRetrieve,
+        audit: ImagingAudit,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.config = config
+        self.tls = tls
+        self.intake = intake
+        self.audit = audit
         self.ae = AE(ae_title=config.ae_title)
         self.ae.maximum_pdu_size = MAX_PDU
         self.ae.network_timeout = 60
@@ -65,12 +119,14 @@ class DicomListener:
             )
         self.handlers = [
             (evt.EVT_CONN_OPEN, nodelay),
-            (evt.EVT_C_STORE, intake.handle_store),
-            (evt.EVT_C_FIND, qr.handle_find),
-            (evt.EVT_C_MOVE, qr.handle_move),
-            (evt.EVT_C_GET, qr.handle_get),
+            (evt.EVT_C_STORE, self.handle_store),
+            (evt.EVT_C_FIND, audit.find(qr.handle_find)),
+            (evt.EVT_C_MOVE, audit.move(qr.handle_move)),
+            (evt.EVT_C_GET, audit.get(qr.handle_get)),
+            (evt.EVT_RELEASED, audit.association_ended),
+            (evt.EVT_ABORTED, audit.association_ended),
         ]
-        self._server = None
+        self._server: ThreadedAssociationServer | None = None
 
     @property
     def port(self) -> int:
@@ -78,11 +134,23 @@ class DicomListener:
             return self.config.dicom_port
         return int(self._server.server_address[1])
 
+    def handle_store(self, event) -> Dataset:  # noqa: ANN001 - a pynetdicom Event
+        status = self.intake.handle_store(event)
+        self.audit.stored(event, status)
+        return status
+
     def start(self) -> None:
-        self._server = self.ae.start_server(
-            (self.config.dicom_host, self.config.dicom_port), block=False, evt_handlers=self.handlers
+        # AE.start_server, with the handshake moved out of the accepting thread (TlsAssociationServer)
+        server = self.ae.make_server(
+            (self.config.dicom_host, self.config.dicom_port),
+            ssl_context=self.tls,
+            evt_handlers=self.handlers,
+            server_class=TlsAssociationServer,
         )
-        log.info("DICOM listener %s on %s:%d", self.config.ae_title, self.config.dicom_host, self.port)
+        threading.Thread(target=make_target(server.serve_forever), name="dicom-listener", daemon=True).start()
+        self._server = server
+        tls = " (TLS)" if self.tls is not None else ""
+        log.info("DICOM listener %s on %s:%d%s", self.config.ae_title, self.config.dicom_host, self.port, tls)
 
     def stop(self) -> None:
         if self._server is not None:

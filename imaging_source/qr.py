@@ -11,18 +11,20 @@ import contextlib
 import fnmatch
 import logging
 import socket
+import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pynetdicom import build_context, evt
 from pynetdicom.presentation import PresentationContext
 from sqlalchemy import select
 
 from imaging_source import tables as t
 from imaging_source.config import ImagingConfig
+from imaging_source.send import StoredFile
 from imaging_source.store import InstanceStore, StoredInstance, sorted_instances
 from imaging_source.vocabulary import (
     EXPLICIT_VR_LE,
@@ -84,7 +86,8 @@ def _value(ds: Dataset, keyword: str) -> str:
     elem = ds.get(keyword)
     if elem is None:
         return ""
-    if isinstance(elem, list | tuple) or getattr(elem, "VM", 1) > 1 and not isinstance(elem, str):
+    # PS3.4 C.2.2.2.2: a list of UIDs arrives multi-valued (pydicom's MultiValue is neither list nor tuple)
+    if isinstance(elem, list | tuple | MultiValue):
         return "\\".join(str(v) for v in elem)
     return str(elem).strip()
 
@@ -263,6 +266,7 @@ def _model_root(context_abstract_syntax: str) -> str:
 class QueryRetrieve:
     store: InstanceStore
     config: ImagingConfig
+    tls: ssl.SSLContext | None = None  # for the C-MOVE sub-operations (ATNA: the destination's certificate)
 
     def _query(self, event) -> Query:  # noqa: ANN001
         return Query.of(event.identifier, _model_root(event.context.abstract_syntax))
@@ -313,7 +317,11 @@ class QueryRetrieve:
             return
         contexts = storage_contexts(instances)
         handlers = [(evt.EVT_CONN_OPEN, nodelay)]
-        yield destination.host, destination.port, {"contexts": contexts, "evt_handlers": handlers}
+        association: dict[str, Any] = {"contexts": contexts, "evt_handlers": handlers}
+        if self.tls is not None:
+            # ITI TF-2a 3.19.6.1: the sub-association authenticates the destination as any other peer
+            association["tls_args"] = (self.tls, destination.host)
+        yield destination.host, destination.port, association
         yield len(instances)
         yield from self._send(event, instances)
 
@@ -334,7 +342,7 @@ class QueryRetrieve:
             if event.is_cancelled:
                 yield STATUS_CANCEL, None
                 return
-            yield STATUS_PENDING, dcmread(inst.path)
+            yield STATUS_PENDING, StoredFile(inst)  # sent from its file as stored (imaging_source.send)
 
 
 def storage_contexts(instances: list[StoredInstance]) -> list[PresentationContext]:

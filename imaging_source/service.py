@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import anyio.to_thread
 from starlette.routing import BaseRoute, Route
 
+from imaging_source.audit import ImagingAudit
 from imaging_source.config import ImagingConfig
 from imaging_source.intake import Intake
 from imaging_source.listener import DicomListener
@@ -18,12 +19,15 @@ from imaging_source.rad69 import ImagingRetrieve
 from imaging_source.store import InstanceStore
 from imaging_source.wado_rs import WadoRs
 from imaging_source.wado_uri import WadoUri
+from xds.audit.trail import set_study_patients
 from xds.config import Settings
 from xds.ebrim import failure_body, imaging_retrieve_request_from_ebrim, retrieve_response_to_ebrim
 from xds.runtime import ActorService
 from xds.schemas import PublishedWsdl
 from xds.soap import Operation, SoapRequest, SoapResponse, soap_route
+from xds.tls import client_context, server_context
 from xds.transactions import Transaction
+from xds.vocabulary import AUDIT_TX_RAD_55, AUDIT_TX_RAD_107
 
 PATH = "/xds/imaging"
 WADO_PATH = "/wado"
@@ -38,6 +42,7 @@ class ImagingSource:
     watcher: CompletionWatcher
     listener: DicomListener
     retrieve: ImagingRetrieve
+    audit: ImagingAudit
 
     @classmethod
     def open(cls, settings: Settings) -> ImagingSource:
@@ -46,8 +51,12 @@ class ImagingSource:
         intake = Intake(store)
         publisher = Publisher(store, config)
         watcher = CompletionWatcher(store, publisher, config.study_idle_seconds)
-        listener = DicomListener(config, intake, QueryRetrieve(store, config))
-        return cls(config, store, intake, publisher, watcher, listener, ImagingRetrieve(store, config))
+        audit = ImagingAudit(store, config)
+        # ATNA (ITI-19): the node's certificate on the DICOM port and towards C-MOVE destinations
+        qr = QueryRetrieve(store, config, client_context(settings))
+        listener = DicomListener(config, intake, qr, audit, server_context(settings))
+        set_study_patients(audit.patients)  # the RAD-69 records name the patient (xds.audit.events)
+        return cls(config, store, intake, publisher, watcher, listener, ImagingRetrieve(store, config), audit)
 
     async def rad69(self, request: SoapRequest) -> SoapResponse:
         wanted = imaging_retrieve_request_from_ebrim(request.body)
@@ -64,8 +73,14 @@ class ImagingSource:
             spool_dir=self.store.tmp,
             max_xml_bytes=self.config.max_xml_bytes,
         )
-        wado = Route(WADO_PATH, WadoUri(self.store).endpoint, methods=["GET"])
-        return [rad69, wado, *WadoRs(self.store).routes()]
+        wado_uri = self.audit.web(WadoUri(self.store).endpoint, AUDIT_TX_RAD_55)
+        wado = Route(WADO_PATH, wado_uri, methods=["GET"])
+        # every DICOMweb resource read is an Export of its study (imaging_source.audit)
+        wado_rs = [
+            Route(r.path, self.audit.web(r.endpoint, AUDIT_TX_RAD_107), methods=r.methods)
+            for r in WadoRs(self.store).routes()
+        ]
+        return [rad69, wado, *wado_rs]
 
     async def start(self) -> None:
         await anyio.to_thread.run_sync(self.listener.start)

@@ -6,14 +6,16 @@ Layout under ``<data_dir>/imaging/``:
   ``transcoded/<transfer syntax>/<sop>.dcm`` instances re-encoded for a retrieve (a cache; may be deleted)
   ``tmp/``                                 files being written
 
-Order of operations: file renamed into place and fsynced first, then the index row committed. A crash
-between the two leaves a file without row (invisible, overwritten by the next copy); never a row without its
-file. A SOP Instance UID that is already held is not stored again (duplicates are idempotent).
+Order of operations: the file is fsynced, renamed into place and its folder fsynced, then the index row is
+committed. A crash between the two leaves a file without row (invisible, overwritten by the next copy);
+never a row without its file. A SOP Instance UID that is already held is not stored again (duplicates are
+idempotent).
 All methods block; async callers use anyio.to_thread.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import time
@@ -23,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from imaging_source import tables as t
@@ -32,6 +34,19 @@ from xds.db import make_engine, migrate, writer
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CHUNK = 1 << 20
+_SERIES_CACHE = 100_000  # series UIDs remembered as indexed (then forgotten all at once)
+
+# the statements of the intake path, built once (SQLAlchemy caches their compiled form by identity)
+_HAS_INSTANCE = select(t.instance.c.sop_instance_uid).where(
+    t.instance.c.sop_instance_uid == bindparam("uid")
+)
+_HAS_SERIES = select(t.series.c.series_uid).where(t.series.c.series_uid == bindparam("uid"))
+_TOUCH_STUDY = (
+    update(t.study)
+    .where(t.study.c.study_uid == bindparam("uid"))
+    .values(last_received=bindparam("now"), dirty=True)
+)
+_INSERT_INSTANCE = insert(t.instance)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -48,6 +63,21 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_in_place(source: Path, target: Path) -> bool:
+    """Flush ``source`` and rename it to ``target`` when both are on one file system (no copy); False, with
+    nothing done, when they are not."""
+    try:
+        if os.stat(source).st_dev != os.stat(target.parent).st_dev:
+            return False
+        _fsync_file(source)
+        os.replace(source, target)
+    except OSError as exc:
+        if exc.errno == errno.EXDEV:
+            return False
+        raise
+    return True
 
 
 def _safe(uid: str) -> str:
@@ -87,6 +117,7 @@ class InstanceStore:
         self.engine = make_engine(engine_url)
         migrate(self.engine, MIGRATIONS)
         self._writer = writer(self.engine)
+        self._series: set[str] = set()  # series known to be indexed
 
     def close(self) -> None:
         self.engine.dispose()
@@ -124,33 +155,32 @@ class InstanceStore:
 
     def has(self, sop_instance_uid: str) -> bool:
         with self.read() as conn:
-            found = conn.execute(
-                select(t.instance.c.sop_instance_uid).where(t.instance.c.sop_instance_uid == sop_instance_uid)
-            ).first()
+            found = conn.execute(_HAS_INSTANCE, {"uid": sop_instance_uid}).first()
         return found is not None
 
     def add(self, source: Path, meta: InstanceMeta, *, move: bool = True) -> bool:
         """Store the checked file at ``source`` (moved when ``move``, else copied) and index it. Returns
-        False when the instance was already held (nothing changes; ``source`` is left to the caller)."""
+        False when the instance was already held (nothing changes; ``source`` is left to the caller).
+
+        On return the file and its directory entry are on disk (one fsync of the file before it gets its
+        name, one of its folder after): PS3.4 B.2.3 lets the C-STORE SCP answer Success only once it "has
+        successfully stored" the instance, so this happens per instance, before the answer."""
         if self.has(meta.sop_instance_uid):
             return False
         relative = f"{_safe(meta.study_uid)}/{_safe(meta.series_uid)}/{_safe(meta.sop_instance_uid)}.dcm"
         target = self.instances / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.new_tmp()
-        try:
-            if move:
-                try:
-                    os.replace(source, temporary)
-                except OSError:  # another file system: copy, the caller deletes its own file
-                    shutil.copyfile(source, temporary)
-            else:
+        # a received file is flushed where it was written and renamed into place; an import, or a file on
+        # another file system, is copied under tmp/, flushed, then renamed into place
+        if not (move and _fsync_in_place(source, target)):
+            temporary = self.new_tmp()
+            try:
                 shutil.copyfile(source, temporary)
-            _fsync_file(temporary)
-            os.replace(temporary, target)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+                _fsync_file(temporary)
+                os.replace(temporary, target)
+            except BaseException:
+                temporary.unlink(missing_ok=True)
+                raise
         _fsync_dir(target.parent)
         try:
             self._index(meta, relative, target.stat().st_size)
@@ -159,14 +189,14 @@ class InstanceStore:
         return True
 
     def _index(self, meta: InstanceMeta, relative: str, size: int) -> None:
+        # one short write transaction of prepared statements (their SQL is compiled once, not per instance)
         now = time.time()
         with self.write() as conn:
-            known = conn.execute(
-                select(t.study.c.study_uid).where(t.study.c.study_uid == meta.study_uid)
-            ).first()
-            if known is None:
+            updated = conn.execute(_TOUCH_STUDY, {"uid": meta.study_uid, "now": now})
+            if updated.rowcount == 0:
                 conn.execute(
-                    insert(t.study).values(
+                    insert(t.study),
+                    dict(
                         study_uid=meta.study_uid,
                         patient_id=meta.patient_id,
                         issuer=meta.issuer,
@@ -181,20 +211,13 @@ class InstanceStore:
                         referring=meta.referring,
                         last_received=now,
                         dirty=True,
-                    )
+                    ),
                 )
-            else:
+            known = meta.series_uid in self._series
+            if not known and conn.execute(_HAS_SERIES, {"uid": meta.series_uid}).first() is None:
                 conn.execute(
-                    update(t.study)
-                    .where(t.study.c.study_uid == meta.study_uid)
-                    .values(last_received=now, dirty=True)
-                )
-            has_series = conn.execute(
-                select(t.series.c.series_uid).where(t.series.c.series_uid == meta.series_uid)
-            ).first()
-            if has_series is None:
-                conn.execute(
-                    insert(t.series).values(
+                    insert(t.series),
+                    dict(
                         series_uid=meta.series_uid,
                         study_uid=meta.study_uid,
                         modality=meta.modality,
@@ -202,10 +225,11 @@ class InstanceStore:
                         description=meta.series_description,
                         body_part=meta.body_part,
                         anatomic_region=meta.anatomic_region,
-                    )
+                    ),
                 )
             conn.execute(
-                insert(t.instance).values(
+                _INSERT_INSTANCE,
+                dict(
                     sop_instance_uid=meta.sop_instance_uid,
                     series_uid=meta.series_uid,
                     study_uid=meta.study_uid,
@@ -216,8 +240,12 @@ class InstanceStore:
                     path=relative,
                     size=size,
                     received=now,
-                )
+                ),
             )
+        # series rows are never deleted: once committed, later instances skip the look-up
+        if len(self._series) > _SERIES_CACHE:
+            self._series.clear()
+        self._series.add(meta.series_uid)
 
     # --- reads ------------------------------------------------------------------------------------------
 

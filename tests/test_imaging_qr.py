@@ -216,6 +216,41 @@ def test_cget_series(served) -> None:  # noqa: ANN001
         assert dataset_part(path) == dataset_part(stored[uid])
 
 
+def test_cget_in_a_syntax_other_than_stored_is_converted(served) -> None:  # noqa: ANN001
+    """A requestor that takes only Implicit VR Little Endian (getscu +xi) still gets every instance intact
+    (the stored file is Explicit VR: imaging_source.send falls back to pynetdicom's conversion; the syntax
+    on the wire is checked in test_imaging_send.py)."""
+    src, first, _, _, tmp = served
+    out = tmp / "got-implicit"
+    out.mkdir()
+    run = tool(
+        "getscu",
+        "-S",
+        "+xi",
+        "-aec",
+        "XDSI_SOURCE",
+        "-k",
+        "QueryRetrieveLevel=SERIES",
+        "-k",
+        f"StudyInstanceUID={first.study_uid}",
+        "-k",
+        f"SeriesInstanceUID={first.series_uids[0]}",
+        "-od",
+        str(out),
+        "127.0.0.1",
+        str(src.port),
+    )
+    assert run.returncode == 0, run.stderr
+    stored = {i.sop_instance_uid: i.path for i in src.store.find_instances(series_uid=first.series_uids[0])}
+    files = list(out.iterdir())
+    assert len(files) == 3
+    for path in files:
+        got = dcmread(path)
+        original = dcmread(stored[str(got.SOPInstanceUID)])
+        assert got.PixelData == original.PixelData
+        assert got.PatientName == original.PatientName
+
+
 @pytest.mark.parametrize(
     ("keyword", "wanted", "actual", "result"),
     [

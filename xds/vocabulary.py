@@ -254,3 +254,11 @@ AUDIT_ID_SUBMISSION_SET = (
 )
 AUDIT_ID_STUDY_INSTANCE_UID = ("110180", "DCM", "Study Instance UID")
 AUDIT_SOURCE_APPLICATION_SERVER = ("4", "DCM", "Application Server")  # PS3.15 A.5.1.1 / RFC 3881 5.4.2
+AUDIT_EVENT_BEGIN_TRANSFERRING = ("110102", "DCM", "Begin Transferring DICOM Instances")
+AUDIT_ID_SOP_CLASS_UID = ("110181", "DCM", "SOP Class UID")  # PS3.15 A.5.3.10: the SOP Class queried
+# EventTypeCode of the DICOM and DICOMweb transactions of the Imaging Document Source (RAD TF-2/TF-3)
+AUDIT_TX_RAD_8 = ("RAD-8", "IHE Transactions", "Modality Images Stored")
+AUDIT_TX_RAD_14 = ("RAD-14", "IHE Transactions", "Query Images")
+AUDIT_TX_RAD_16 = ("RAD-16", "IHE Transactions", "Retrieve Images")
+AUDIT_TX_RAD_55 = ("RAD-55", "IHE Transactions", "WADO Retrieve")
+AUDIT_TX_RAD_107 = ("RAD-107", "IHE Transactions", "WADO-RS Retrieve")

@@ -81,6 +81,7 @@ class ParticipantObject:
     name: str | None = None
     query: bytes | None = None  # ParticipantObjectQuery, sent base64 encoded
     details: tuple[tuple[str, bytes], ...] = ()  # ParticipantObjectDetail type / value
+    descriptions: tuple[str, ...] = ()  # ParticipantObjectDescription, e.g. the SOP Classes of a study
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,8 @@ class AuditMessage:
             for detail_type, value in o.details:
                 encoded = base64.b64encode(value).decode()
                 etree.SubElement(element, "ParticipantObjectDetail", type=detail_type, value=encoded)
+            for description in o.descriptions:
+                etree.SubElement(element, "ParticipantObjectDescription").text = description
         return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
 
 

@@ -10,7 +10,7 @@ from xds.audit.sender import Destination
 from xds.audit.store import AuditStore, Received
 from xds.audit.trail import current
 from xds.config import Settings
-from xds.runtime import ActorService
+from xds.runtime import ActorService, local_host
 from xds.tls import server_context
 
 
@@ -30,7 +30,7 @@ def service(settings: Settings) -> ActorService:
         trail = current()
         if trail is not None and not settings.audit_repository:
             # `xds up`: the node's own records go to this repository unless another is configured
-            trail.sender.deliver_to(Destination("tls", _loopback(settings.http_host), stream.port))
+            trail.sender.deliver_to(Destination("tls", local_host(settings), stream.port))
 
     async def stop() -> None:
         await stream.close()
@@ -48,6 +48,3 @@ def service(settings: Settings) -> ActorService:
         ],
     )
 
-
-def _loopback(host: str) -> str:
-    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from lxml import etree
 
-from xds.audit.events import ANONYMOUS, Exchange, Node, hl7_record, soap_record
+from xds.audit.events import ANONYMOUS, Exchange, Node, StudyPatients, hl7_record, soap_record
 from xds.audit.message import AuditMessage
 from xds.audit.sender import AuditSender, Destination, Outbox
 from xds.config import Settings
@@ -25,6 +26,7 @@ from xds.transactions import Transaction
 log = logging.getLogger(__name__)
 
 _current: AuditTrail | None = None
+_study_patients: StudyPatients | None = None
 _lock = threading.Lock()
 
 
@@ -48,7 +50,7 @@ class AuditTrail:
         """Record a SOAP transaction this node answered (or sent); an audit failure is logged, never the
         transaction's."""
         try:
-            message = soap_record(self.node, exchange, initiator=initiator)
+            message = soap_record(self.node, exchange, initiator=initiator, study_patients=_study_patients)
             if message is not None:
                 self.record(message)
         except Exception:
@@ -60,14 +62,27 @@ class AuditTrail:
                             endpoint_host=urlsplit(url).hostname)
         self.soap(exchange, initiator=True)
 
-    def hl7(self, request: bytes, reply: bytes, peer_host: str | None, endpoint: str) -> None:
-        """Record an HL7 v2 message this node answered (ITI-8, ITI-9, ITI-21)."""
+    def hl7(
+        self, request: bytes, reply: bytes, peer_host: str | None, endpoint: str, *, initiator: bool = False
+    ) -> None:
+        """Record an HL7 v2 message this node answered (ITI-8, ITI-9, ITI-21) or, ``initiator``, sent to
+        ``peer_host`` and had answered (ITI-8 as Patient Identity Source, ITI-10 as PIX Manager)."""
         try:
-            message = hl7_record(self.node, request, reply, peer_host, endpoint)
+            message = hl7_record(self.node, request, reply, peer_host, endpoint, initiator=initiator)
             if message is not None:
                 self.record(message)
         except Exception:
-            log.exception("audit: cannot record an HL7 message from %s", peer_host)
+            direction = "to" if initiator else "from"
+            log.exception("audit: cannot record an HL7 message %s %s", direction, peer_host)
+
+    def build(self, what: str, builder: Callable[[Node], Iterable[AuditMessage]]) -> None:
+        """Record the messages ``builder`` makes for this node (the DICOM services use the builders of
+        xds.audit.events); like every audit failure, one here is logged, never the transaction's."""
+        try:
+            for message in builder(self.node):
+                self.record(message)
+        except Exception:
+            log.exception("audit: cannot record %s", what)
 
     def start(self) -> None:
         self.sender.start()
@@ -88,3 +103,10 @@ def install(trail: AuditTrail | None) -> None:
 
 def current() -> AuditTrail | None:
     return _current
+
+
+def set_study_patients(resolver: StudyPatients | None) -> None:
+    """Who the patients of studies are, for the records of requests that name only studies (RAD-69); the
+    Imaging Document Source of this process sets it."""
+    global _study_patients
+    _study_patients = resolver

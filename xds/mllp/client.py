@@ -14,9 +14,19 @@ import socket
 from collections import deque
 from ssl import SSLContext
 
+from xds.audit.trail import current as current_trail
 from xds.mllp.framing import DEFAULT_MAX_MESSAGE_BYTES, MllpDecoder, MllpError, frame
 
 _READ_CHUNK_BYTES = 64 * 1024
+
+
+def _sent(message: bytes, reply: bytes, host: str, port: int) -> None:
+    """ITI-20: the initiator's record of a message the peer answered (ITI-8 sent by the Patient Identity
+    Source, ITI-10 by the PIX Manager; xds.audit, nothing without a trail). A message without a reply is
+    not recorded here: it is sent again, and recorded once answered."""
+    trail = current_trail()
+    if trail is not None:
+        trail.hl7(message, reply, host, f"{host}:{port}", initiator=True)
 
 
 class MllpClient:
@@ -83,7 +93,9 @@ class MllpClient:
         except BaseException:
             self.close()
             raise
-        return self._replies.popleft()
+        reply = self._replies.popleft()
+        _sent(message, reply, self.host, self.port)
+        return reply
 
 
 class AsyncMllpClient:
@@ -142,10 +154,12 @@ class AsyncMllpClient:
         await self.connect()
         try:
             limit = self.timeout if timeout is None else timeout
-            return await asyncio.wait_for(self._exchange(framed), limit)
+            reply = await asyncio.wait_for(self._exchange(framed), limit)
         except BaseException:
             await self.close()
             raise
+        _sent(message, reply, self.host, self.port)
+        return reply
 
     async def _exchange(self, framed: bytes) -> bytes:
         reader, writer = self._reader, self._writer
