@@ -7,6 +7,7 @@ returned with its errors (warnings) attached.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,7 +44,9 @@ from xds.model import (
     QueryParameter,
     RegistryResponse,
 )
+from xds.runtime import local_url
 from xds.soap import SoapClient
+from xds.tls import client_context
 from xds.transactions import Transaction
 from xds.vocabulary import ReturnType, StoredQuery
 
@@ -74,8 +77,10 @@ class Client(StoredQueries, Relationships):
         timeout: float = 300.0,
         soap: SoapClient | None = None,
         progress: ProgressFactory | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
-        """``repositories`` maps repositoryUniqueIds to ITI-43 URLs; the rest go to ``repository_url``."""
+        """``repositories`` maps repositoryUniqueIds to ITI-43 URLs; the rest go to ``repository_url``;
+        ``tls`` is the node's client context for https endpoints (ATNA, xds.tls.client_context)."""
         self.registry_url = registry_url
         self.repository_url = repository_url
         self.repository_unique_id = repository_unique_id
@@ -83,7 +88,7 @@ class Client(StoredQueries, Relationships):
         self.home_community_id = home_community_id
         self.timeout = timeout
         self.progress = progress  # makes the progress line of a long ITI-43 (consumer.progress)
-        self._transport = Transport(soap, spool_dir, timeout)
+        self._transport = Transport(soap, spool_dir, timeout, tls)
 
     @classmethod
     def from_settings(
@@ -91,7 +96,8 @@ class Client(StoredQueries, Relationships):
         **options: Any,
     ) -> Client:
         """Endpoints of a domain as ``xds up`` serves it (DESIGN.md: one HTTP port), unless given."""
-        base = f"http://{settings.http_host}:{settings.http_port}"
+        base = local_url(settings)
+        options.setdefault("tls", client_context(settings))
         return cls(
             registry_url or settings.registry_url or base + REGISTRY_PATH,
             repository_url or base + REPOSITORY_PATH,

@@ -21,12 +21,12 @@ from consumer.feed import build_adt, send_feed
 from consumer.submit import SubmitOptions
 from xds.config import Settings
 from xds.errors import ErrorCode, XdsError
+from xds.runtime import local_host, local_url
 
 DEMO_ID = "DEMO4711"  # the XAD-PID's number; the RIS knows the patient by the same number (its own issuer)
 KIS_ID = "K-4711^^^&1.2.276.0.76.3.1.99&ISO"  # the hospital information system's patient number
 NAME, BIRTH, SEX = "Mueller^Jana", "19700101", "F"
 STORESCU = Path("/usr/bin/storescu")
-_WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
 @dataclass
@@ -44,13 +44,9 @@ def demo_patient_id(settings: Settings) -> str:
     return f"{DEMO_ID}^^^&{settings.domain_oid}&ISO"
 
 
-def _host(settings: Settings) -> str:
-    return _WILDCARD_HOSTS.get(settings.http_host, settings.http_host)
-
-
 def wait_for_domain(settings: Settings, seconds: float) -> list[str]:
     """The actors of the domain at the settings' HTTP port, once its /health answers."""
-    url = f"http://{_host(settings)}:{settings.http_port}/health"
+    url = local_url(settings, "/health")
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -93,7 +89,7 @@ def _submit(client: Client, pdf: Path, pid: str, seconds: float = 20.0) -> str:
 def store_study(settings: Settings, files: list[Path]) -> None:
     """C-STORE with dcmtk's storescu when installed (the venv's same-named script is pynetdicom's), else
     with a pynetdicom SCU."""
-    host, port, ae = _host(settings), settings.dicom_port, settings.dicom_ae_title
+    host, port, ae = local_host(settings), settings.dicom_port, settings.dicom_ae_title
     if STORESCU.is_file():
         run = subprocess.run(
             [str(STORESCU), "-aec", ae, "-aet", "XDS_DEMO", host, str(port), *map(str, files)],
@@ -137,7 +133,7 @@ def load_demo(
         ris = f"{DEMO_ID}^^^&{LOCAL_ISSUER}&ISO"
         message, _ = build_adt([pid, KIS_ID, ris], NAME, BIRTH, SEX)
         port = settings.pix_mllp_port if "pix" in result.actors else settings.registry_mllp_port
-        send_feed(_host(settings), port, message)
+        send_feed(local_host(settings), port, message)
         say(f"ITI-8   patient {pid} (also {KIS_ID}, {ris}) fed to port {port}")
         scratch = Path(tempfile.mkdtemp(prefix="xds-demo-"))
         try:

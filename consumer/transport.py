@@ -7,6 +7,7 @@ with the fault's reason) and a Failure RegistryResponse (its own error codes).
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,9 +28,15 @@ _PEER_ERROR = {"registry": ErrorCode.XDS_REGISTRY_ERROR, "repository": ErrorCode
 
 
 class Transport:
-    def __init__(self, soap: SoapClient | None, spool_dir: Path | None, timeout: float) -> None:
+    def __init__(
+        self,
+        soap: SoapClient | None,
+        spool_dir: Path | None,
+        timeout: float,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self._own = soap is None
-        self.soap = soap or SoapClient(spool_dir=spool_dir, timeout=timeout)
+        self.soap = soap or SoapClient(spool_dir=spool_dir, timeout=timeout, tls=tls)
 
     def close(self) -> None:
         if self._own:

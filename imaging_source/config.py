@@ -14,6 +14,7 @@ Keys of ``[imaging]`` (all optional; defaults in brackets):
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +23,9 @@ from typing import Any
 from imaging_source.vocabulary import DEFAULT_FACILITY, DEFAULT_PRACTICE, DEFAULT_SOURCE_UID
 from xds.config import ConfigError, DicomDestination, Settings
 from xds.model import Code
+from xds.runtime import local_url
+from xds.tls import client_context
 
-_WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 REPOSITORY_PATH = "/xds/repository"
 
 
@@ -35,13 +37,6 @@ def _code(text: str | None, default: tuple[str, str, str], key: str) -> Code:
     if not (code and scheme):
         raise ConfigError(f"imaging.{key}: {text!r} is not code^scheme^display")
     return Code(code, scheme, display)
-
-
-def base_url(settings: Settings) -> str:
-    host = _WILDCARD_HOSTS.get(settings.http_host, settings.http_host)
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{settings.http_port}"
 
 
 @dataclass(frozen=True)
@@ -62,13 +57,14 @@ class ImagingConfig:
     destinations: tuple[DicomDestination, ...] = ()
     patient_id_domains: Mapping[str, str] = field(default_factory=dict)
     max_xml_bytes: int = 16 << 20
+    tls: ssl.SSLContext | None = None  # the node's client context for RAD-68 (ATNA, xds.tls)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ImagingConfig:
         section: Mapping[str, Any] = settings.extra.get("imaging", {}) or {}
         if not isinstance(section, Mapping):
             raise ConfigError("imaging: expected a TOML table [imaging]")
-        base = str(section.get("wado_base_url") or base_url(settings)).rstrip("/")
+        base = str(section.get("wado_base_url") or local_url(settings)).rstrip("/")
         try:
             idle = float(section.get("study_idle_seconds", 60))
         except (TypeError, ValueError) as exc:
@@ -83,7 +79,7 @@ class ImagingConfig:
             dicom_host=settings.http_host,
             dicom_port=settings.dicom_port,
             source_unique_id=str(section.get("source_unique_id") or DEFAULT_SOURCE_UID),
-            repository_url=str(section.get("repository_url") or base_url(settings) + REPOSITORY_PATH),
+            repository_url=str(section.get("repository_url") or local_url(settings) + REPOSITORY_PATH),
             base_url=base,
             domain_oid=settings.domain_oid,
             local_issuer_oid=str(section.get("local_issuer_oid") or settings.domain_oid),
@@ -97,6 +93,7 @@ class ImagingConfig:
             destinations=settings.dicom_destinations,
             patient_id_domains={str(k): str(v) for k, v in domains.items()},
             max_xml_bytes=settings.max_xml_bytes,
+            tls=client_context(settings),
         )
 
     def destination(self, ae_title: str) -> DicomDestination | None:

@@ -206,7 +206,7 @@ class Publisher:
     @property
     def client(self) -> AsyncSoapClient:
         if self._client is None:
-            self._client = AsyncSoapClient(spool_dir=self.store.tmp, timeout=300)
+            self._client = AsyncSoapClient(spool_dir=self.store.tmp, timeout=300, tls=self.config.tls)
         return self._client
 
     async def close(self) -> None:

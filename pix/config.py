@@ -9,12 +9,14 @@ read too (with their ``XDS_*`` environment variables).
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from xds.config import ConfigError, Settings
 from xds.hl7v2 import HD
+from xds.tls import client_context, server_context
 
 MATCHING_MODES = ("exact", "koelner", "soundex")
 REGISTRY_TARGET = "registry"
@@ -64,6 +66,9 @@ class PixConfig:
     continuation_seconds: float = 600.0  # how long a PDQ continuation pointer stays valid
     worker_threads: int = 8  # threads handling messages (database work)
     outbox_keep_days: float | None = 30.0  # delivered outbox messages are purged after this; None: kept
+    # ATNA (xds.tls): the listener's and the outbox's TLS contexts; None: plain TCP
+    server_tls: ssl.SSLContext | None = None
+    client_tls: ssl.SSLContext | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -153,6 +158,8 @@ def pix_config(settings: Settings) -> PixConfig:
         registry=registry,
         subscribers=subscribers,
         known_domains=known,
+        server_tls=server_context(settings),
+        client_tls=client_context(settings),
         **values,
     )
     if config.pdq_matching not in MATCHING_MODES:

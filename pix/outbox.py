@@ -61,7 +61,9 @@ class _Worker:
         self.config = config
         self.wakeup = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
-        self.client = AsyncMllpClient(peer.host, peer.port, timeout=config.send_timeout)
+        self.client = AsyncMllpClient(
+            peer.host, peer.port, timeout=config.send_timeout, ssl=config.client_tls
+        )
         self._purged = -_PURGE_INTERVAL
 
     async def run(self) -> None:

@@ -131,6 +131,7 @@ def service(settings: Settings) -> ActorService:
         config.port,
         max_message_bytes=config.max_message_bytes,
         idle_timeout=config.idle_timeout,
+        ssl=config.server_tls,
     )
 
     async def start() -> None:

@@ -7,6 +7,7 @@ otherwise the request may have been processed and only the answer was lost (time
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable
 
 import httpx
@@ -20,13 +21,13 @@ from xds.ebrim import (
 )
 from xds.errors import SoapFault
 from xds.model import AdhocQueryRequest, QueryParameter, RegistryResponse, Submission
+from xds.runtime import local_url
 from xds.soap import AsyncSoapClient, TransportError
 from xds.transactions import Transaction
 from xds.vocabulary import ResponseStatus, ReturnType, StoredQuery
 
 REGISTRY_PATH = "/xds/registry"
 QUERY_BATCH = 100  # uniqueIds per GetDocuments query
-_WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
 class RegistryUnavailable(Exception):
@@ -38,12 +39,7 @@ class RegistryUnavailable(Exception):
 
 def registry_url(settings: Settings) -> str:
     """``registry_url``, or (empty) the registry of this process (xds.config)."""
-    if settings.registry_url:
-        return settings.registry_url
-    host = _WILDCARD_HOSTS.get(settings.http_host, settings.http_host)
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{settings.http_port}{REGISTRY_PATH}"
+    return settings.registry_url or local_url(settings, REGISTRY_PATH)
 
 
 def _not_sent(exc: TransportError) -> bool:
@@ -54,8 +50,16 @@ def _not_sent(exc: TransportError) -> bool:
 
 
 class RegistryLink:
-    def __init__(self, url: str, repository_unique_id: str, *, timeout: float = 300.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        repository_unique_id: str,
+        *,
+        timeout: float = 300.0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.url = url
+        self.tls = tls  # the node's client context (ATNA): https registries see our certificate
         self.repository_unique_id = repository_unique_id
         self.timeout = timeout
         self._client: AsyncSoapClient | None = None
@@ -63,7 +67,7 @@ class RegistryLink:
     @property
     def client(self) -> AsyncSoapClient:
         if self._client is None:  # made on first use, inside the event loop that uses it
-            self._client = AsyncSoapClient(timeout=self.timeout)
+            self._client = AsyncSoapClient(timeout=self.timeout, tls=self.tls)
         return self._client
 
     async def close(self) -> None:

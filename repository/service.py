@@ -27,6 +27,7 @@ from xds.ebrim import (
 from xds.runtime import ActorService
 from xds.schemas import PublishedWsdl
 from xds.soap import Operation, SoapRequest, SoapResponse, soap_route
+from xds.tls import client_context
 from xds.transactions import Transaction
 from xds.validation import ValidationConfig
 from xds.validation.config import CodeValidation
@@ -48,7 +49,7 @@ class Repository:
         rid = settings.repository_unique_id
         folders = BlobFolders.for_repository(settings.data_dir, rid)
         store = BlobStore(settings.effective_database_url, folders, rid)
-        registry = RegistryLink(registry_url(settings), rid)
+        registry = RegistryLink(registry_url(settings), rid, tls=client_context(settings))
         return cls(settings, store, registry, Sweeper(store, registry))
 
     def __post_init__(self) -> None:

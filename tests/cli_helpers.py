@@ -49,4 +49,4 @@ def start_xds(
 
 def stop_xds(proc: subprocess.Popen) -> None:
     proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=20)
+    proc.wait(timeout=40)

@@ -11,6 +11,7 @@ import datetime as dt
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +19,18 @@ from pathlib import Path
 import httpx
 import pytest
 from cli_helpers import XDS, start_xds, stop_xds, xds_env
-from registry_helpers import adt
+from registry_helpers import adt, free_port
+from repository_helpers import pnr
+from sample_data import PATIENT_ID
 
 from xds.certs import Authority, write_node
 from xds.config import Settings
-from xds.ebrim import adhoc_query_request_to_ebrim, adhoc_query_response_from_ebrim
+from xds.ebrim import (
+    adhoc_query_request_to_ebrim,
+    adhoc_query_response_from_ebrim,
+    pnr_to_ebrim_with_parts,
+    registry_response_from_ebrim,
+)
 from xds.mllp import MllpClient, MllpError, MllpServer
 from xds.model import AdhocQueryRequest, QueryParameter
 from xds.soap import SoapClient
@@ -189,3 +197,39 @@ def test_contexts_speak_tls12_or_newer_with_the_bsi_suites(domain: Domain) -> No
 
 def test_settings_without_tls_give_no_context() -> None:
     assert TlsConfig.from_settings(Settings()) is None
+
+
+# --- a whole domain over TLS --------------------------------------------------------------------------
+
+
+def test_a_tls_domain_feeds_registers_and_forwards_among_its_actors(domain: Domain, tmp_path: Path) -> None:
+    registry_mllp, pix_mllp = free_port(), free_port()
+    env = {
+        **xds_env(tmp_path),
+        "XDS_TLS_CERT": str(domain.node.cert),
+        "XDS_TLS_KEY": str(domain.node.key),
+        "XDS_TLS_CA": str(domain.node.ca),
+        "XDS_ACTORS": "registry,repository,pix",
+        "XDS_REGISTRY_MLLP_PORT": str(registry_mllp),
+        "XDS_PIX_MLLP_PORT": str(pix_mllp),
+    }
+    client_tls = domain.client.client_context()
+    proc, url = start_xds(["up"], env, tls=client_tls)
+    try:
+        # ITI-8 to the PIX Manager over TLS; its Patient Identity Source feeds the registry over TLS too
+        with MllpClient("localhost", pix_mllp, ssl=client_tls, timeout=10) as mllp:
+            assert b"MSA|AA" in mllp.send(adt("A01", PATIENT_ID))
+        # ITI-41 over TLS; the repository forwards ITI-42 to the registry over TLS with its own certificate
+        body, parts = pnr_to_ebrim_with_parts(pnr("88", b"report"), xop=True)
+        deadline = time.monotonic() + 30
+        with SoapClient(tls=client_tls) as client:
+            while True:
+                reply = client.call(url + "/xds/repository", Transaction.ITI_41, body, parts)
+                response = registry_response_from_ebrim(reply.body)
+                if response.status == ResponseStatus.SUCCESS or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)  # the feed may not have reached the registry yet
+                body, parts = pnr_to_ebrim_with_parts(pnr("88", b"report"), xop=True)
+        assert response.status == ResponseStatus.SUCCESS, response.errors
+    finally:
+        stop_xds(proc)

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 
 from xds.config import Settings
 from xds.soap import create_app
+from xds.tls import TlsConfig
 
 ACTOR_PACKAGES = {
     "registry": "registry",
@@ -59,6 +60,24 @@ def services_app(
 
     routes = [route for service in services for route in service.routes]
     return create_app(routes, actors=[s.name for s in services], lifespan=lifespan)
+
+
+_WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
+def local_host(settings: Settings) -> str:
+    """The address other actors of this node connect to: the listen address, loopback for a wildcard."""
+    return _WILDCARD_HOSTS.get(settings.http_host, settings.http_host)
+
+
+def local_url(settings: Settings, path: str = "") -> str:
+    """The URL of ``path`` on this node's HTTP port, as another actor of the node reaches it: https when
+    the node speaks TLS (xds.tls)."""
+    host = local_host(settings)
+    if ":" in host:
+        host = f"[{host}]"
+    scheme = "https" if TlsConfig.from_settings(settings) is not None else "http"
+    return f"{scheme}://{host}:{settings.http_port}{path}"
 
 
 def load_actor(name: str, settings: Settings) -> ActorService | None:

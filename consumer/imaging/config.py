@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from xds.config import ConfigError, DicomDestination, Settings
+from xds.runtime import local_host, local_url
 
 DEFAULT_AE_TITLE = "XDS_CONSUMER"
 DEFAULT_PORT = 11113
-_WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
 def _section(settings: Settings) -> Mapping[str, Any]:
@@ -72,8 +72,8 @@ class Sources:
     ) -> Sources:
         """The domain's own source (this settings' HTTP port and DICOM AE), plus ``dicom`` entries
         ``AE@host:port``; ``url`` replaces the default base URL."""
-        host = _WILDCARD_HOSTS.get(settings.http_host, settings.http_host)
-        base = url or f"http://{host}:{settings.http_port}"
+        host = local_host(settings)
+        base = url or local_url(settings)
         own = DicomDestination(settings.dicom_ae_title, host, settings.dicom_port)
         table = {own.ae_title: own}
         for text in dicom:

@@ -119,7 +119,11 @@ def _listen(settings: Settings) -> socket.socket:
 def _serve(app: Starlette, sock: socket.socket, tls: ssl.SSLContext | None) -> None:
     # ITI TF-2a 3.19.6.1 (ATNA): with TLS configured the port speaks HTTPS with mutual authentication only
     factory = None if tls is None else (lambda _config, _default: tls)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", ssl_context_factory=factory)
+    # an idle kept-alive TLS connection is only dropped once its peer answers the TLS close, which an idle
+    # client may never do: after this many seconds the shutdown goes on without it
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", ssl_context_factory=factory, timeout_graceful_shutdown=10
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
 
