@@ -1,7 +1,8 @@
 """Synthetic DICOM studies and a running Imaging Document Source for the imaging tests.
 
-Studies are generated here (CT Image Storage, 16-bit, Explicit VR Little Endian); the peers are dcmtk's
-command-line tools at /usr/bin (pynetdicom installs same-named scripts into the venv that would shadow them).
+Studies come from consumer.demo_data (CT Image Storage, 16-bit, Explicit VR Little Endian); the peers are
+dcmtk's command-line tools at /usr/bin (pynetdicom installs same-named scripts into the venv that would
+shadow them).
 """
 
 from __future__ import annotations
@@ -12,22 +13,19 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from registry_helpers import free_port  # noqa: F401 - re-exported for the imaging tests
 from soap_helpers import serving
 
+from consumer.demo_data import LOCAL_ISSUER, UID_ROOT, Study, ct_slice, write_study  # noqa: F401
 from imaging_source.service import ImagingSource, actor
 from xds.config import DicomDestination, Settings
 from xds.runtime import services_app
 
 DCMTK = Path("/usr/bin")
-UID_ROOT = "1.2.826.0.1.3680043.10.543."  # a test root; each generated UID is unique below it
-LOCAL_ISSUER = "1.2.276.0.76.4.17.9999.1"
 
 
 def need_tool(name: str) -> Path:
@@ -42,94 +40,6 @@ def dciodvfy() -> str:
     if found is None:
         pytest.skip("dciodvfy not installed (Debian dicom3tools)")
     return found
-
-
-@dataclass
-class Study:
-    study_uid: str
-    series_uids: list[str]
-    files: list[Path] = field(default_factory=list)
-    patient_id: str = "4711"
-    accession: str = "ACC-1"
-
-    @property
-    def sop_uids(self) -> list[str]:
-        from pydicom import dcmread
-
-        return [str(dcmread(p, stop_before_pixels=True).SOPInstanceUID) for p in self.files]
-
-
-def ct_slice(
-    study_uid: str,
-    series_uid: str,
-    number: int,
-    *,
-    rows: int = 64,
-    columns: int = 64,
-    patient_id: str = "4711",
-    accession: str = "ACC-1",
-    issuer: str = LOCAL_ISSUER,
-    body_part: str = "CHEST",
-) -> Dataset:
-    ds = Dataset()
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = CTImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid(UID_ROOT)
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta = meta
-    ds.SOPClassUID = CTImageStorage
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.SpecificCharacterSet = "ISO_IR 192"
-    ds.PatientName = "Müller^Jana"
-    ds.PatientID = patient_id
-    ds.IssuerOfPatientID = issuer
-    ds.PatientBirthDate = "19700101"
-    ds.PatientSex = "F"
-    ds.StudyInstanceUID = study_uid
-    ds.StudyDate = "20240115"
-    ds.StudyTime = "091500"
-    ds.AccessionNumber = accession
-    ds.StudyID = "1"
-    ds.ReferringPhysicianName = "Mustermann^Erika"
-    ds.StudyDescription = "CT Thorax"
-    ds.Modality = "CT"
-    ds.SeriesInstanceUID = series_uid
-    ds.SeriesNumber = 1
-    ds.BodyPartExamined = body_part
-    ds.InstanceNumber = number
-    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.Rows = rows
-    ds.Columns = columns
-    ds.BitsAllocated = 16
-    ds.BitsStored = 12
-    ds.HighBit = 11
-    ds.PixelRepresentation = 0
-    ds.RescaleIntercept = -1024
-    ds.RescaleSlope = 1
-    ds.WindowCenter = 40
-    ds.WindowWidth = 400
-    y, x = np.mgrid[0:rows, 0:columns]
-    pixels = ((x * 7 + y * 3 + number * 11) % 4096).astype(np.uint16)
-    ds.PixelData = pixels.tobytes()
-    return ds
-
-
-def write_study(
-    folder: Path, slices: int = 4, series: int = 1, *, rows: int = 64, columns: int = 64, **fields: str
-) -> Study:
-    folder.mkdir(parents=True, exist_ok=True)
-    study = Study(generate_uid(UID_ROOT), [generate_uid(UID_ROOT) for _ in range(series)])
-    study.patient_id = fields.get("patient_id", study.patient_id)
-    study.accession = fields.get("accession", study.accession)
-    for s, series_uid in enumerate(study.series_uids):
-        for n in range(1, slices + 1):
-            ds = ct_slice(study.study_uid, series_uid, n, rows=rows, columns=columns, **fields)
-            path = folder / f"s{s}_{n:04d}.dcm"
-            ds.save_as(path, enforce_file_format=True)
-            study.files.append(path)
-    return study
 
 
 def storescu(
@@ -151,12 +61,6 @@ def storescu(
         text=True,
         timeout=600,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def imaging_settings(database_url: str, data_dir: Path, **extra: object) -> Settings:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
-from registry_helpers import RegistryServer, running_registry
+from registry_helpers import RegistryServer, free_port, running_registry
 from sample_data import PATIENT_ID, ROOT, document_entry, has_member, submission_set
 from soap_helpers import serving
 
@@ -240,12 +240,6 @@ class FaultyLink:
                     seen.set()
                 target.sendall(chunk)
             target.shutdown(socket.SHUT_WR)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(condition: Callable[[], bool], what: str, limit: float = 60.0) -> None:
