@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from imaging_source import tables as t
 from imaging_source.instance_meta import InstanceMeta
 from xds.db import make_engine, migrate, writer
+from xds.files import fsync_dir, fsync_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CHUNK = 1 << 20
@@ -49,29 +50,13 @@ _TOUCH_STUDY = (
 _INSERT_INSTANCE = insert(t.instance)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_in_place(source: Path, target: Path) -> bool:
     """Flush ``source`` and rename it to ``target`` when both are on one file system (no copy); False, with
     nothing done, when they are not."""
     try:
         if os.stat(source).st_dev != os.stat(target.parent).st_dev:
             return False
-        _fsync_file(source)
+        fsync_file(source)
         os.replace(source, target)
     except OSError as exc:
         if exc.errno == errno.EXDEV:
@@ -176,12 +161,12 @@ class InstanceStore:
             temporary = self.new_tmp()
             try:
                 shutil.copyfile(source, temporary)
-                _fsync_file(temporary)
+                fsync_file(temporary)
                 os.replace(temporary, target)
             except BaseException:
                 temporary.unlink(missing_ok=True)
                 raise
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         try:
             self._index(meta, relative, target.stat().st_size)
         except IntegrityError:

@@ -18,26 +18,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from xds.files import fsync_dir, fsync_file
 from xds.model import Attachment
 
 CHUNK_SIZE = 1 << 20
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or create inside ``path`` durable (POSIX: the directory entry is in the folder)."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -91,7 +75,7 @@ class BlobFolders:
                 assert content.data is not None
                 with temporary.open("wb") as fh:
                     fh.write(content.data)
-            _fsync_file(temporary)
+            fsync_file(temporary)
             os.replace(temporary, target)
         except BaseException:
             temporary.unlink(missing_ok=True)
