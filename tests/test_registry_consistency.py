@@ -52,9 +52,16 @@ def test_migration_0002_keeps_the_stored_xml(database_url: str) -> None:
     insert = "INSERT INTO registry_object (id, kind, status, ebrim) VALUES (:id, :kind, :status, :ebrim)"
     with writer(engine).begin() as conn:
         conn.execute(text(insert), row)
+        seq = conn.execute(text("SELECT seq FROM registry_object")).scalar_one()
+        conn.execute(text("INSERT INTO object_code VALUES (:s, 'classCode', 'BEF^^1.2')"), {"s": seq})
+        conn.execute(text("INSERT INTO object_author VALUES (:s, '^Doe^Jane')"), {"s": seq})
+        conn.execute(text("INSERT INTO object_reference VALUES (:s, 'A1^^^&1.2&ISO')"), {"s": seq})
     migrate(engine, MIGRATIONS)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT ebrim FROM registry_object")).scalar_one() == xml
+        # the rows that point at the object survive the table's rebuild (SQLite: no cascade on the way)
+        for table in ("object_code", "object_author", "object_reference"):
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 1, table
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata) == []
     engine.dispose()
 

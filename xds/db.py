@@ -65,6 +65,23 @@ def migrate(engine: Engine, migrations: Path) -> None:
     """Bring the database to the newest revision in ``migrations`` (an Alembic script folder)."""
     config = Config()
     config.set_main_option("script_location", str(migrations))
-    with writer(engine).begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    if engine.dialect.name != "sqlite":
+        with writer(engine).begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        return
+    # SQLite "ALTER TABLE" (sqlite.org/lang_altertable.html, section 7): a migration that rebuilds a table
+    # (Alembic batch mode: copy, drop, rename) runs with foreign keys off, or dropping the old table would
+    # cascade into the rows that point at it; the keys are checked before the migration commits
+    with writer(engine).connect() as connection:
+        raw = connection.connection.dbapi_connection
+        raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction: inside one it does nothing
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left rows without their parent: {broken[:5]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
