@@ -23,7 +23,7 @@ from repository_helpers import pnr
 from sample_data import PATIENT_ID, find_documents_query
 
 from xds.audit import syslog
-from xds.audit.events import Exchange, Node, hl7_record, soap_record
+from xds.audit.events import Exchange, Node, answer_status, hl7_record, soap_record
 from xds.audit.receiver import DatagramListener, StreamListener
 from xds.audit.schema import schema_errors
 from xds.audit.sender import AuditSender, Destination, Outbox
@@ -33,10 +33,16 @@ from xds.ebrim import (
     pnr_to_ebrim_with_parts,
     registry_response_from_ebrim,
     retrieve_request_to_ebrim,
+    retrieve_response_to_ebrim,
     submit_objects_to_ebrim,
 )
 from xds.mllp import MllpClient
-from xds.model import DocumentRequest, RetrieveDocumentSetRequest
+from xds.model import (
+    DocumentRequest,
+    RegistryResponse,
+    RetrieveDocumentSetRequest,
+    RetrieveDocumentSetResponse,
+)
 from xds.soap import SoapClient
 from xds.transactions import Transaction
 from xds.vocabulary import ResponseStatus
@@ -266,3 +272,30 @@ def test_each_transaction_leaves_one_valid_record_per_actor_side(tmp_path: Path)
         assert patient == Counter({"ITI-8": 1, "ITI-41": 1, "ITI-42": 2, "ITI-18": 1})
     finally:
         stop_xds(proc)
+
+
+def test_a_control_character_from_a_peer_does_not_cost_the_record() -> None:
+    # ITI TF-2a 3.20: the transaction is recorded whatever the peer put into its fields
+    message = hl7_record(NODE, adt("A01", PATIENT_ID).replace(b"|KIS|", b"|K\x01IS|"), ACK, None, "node:2576")
+    document = etree.fromstring(message.to_xml())
+    assert schema_errors(document) == []
+    assert "K\ufffdIS" in etree.tostring(document, encoding="unicode")
+
+
+def test_the_status_of_a_retrieve_answer_is_in_its_registry_response() -> None:
+    success = RegistryResponse(ResponseStatus.SUCCESS)
+    body, _ = retrieve_response_to_ebrim(RetrieveDocumentSetResponse(success))
+    assert body.get("status") is None and answer_status(body) == ResponseStatus.SUCCESS
+    assert answer_status(b'<q:AdhocQueryResponse xmlns:q="urn:q" status="urn:x:Failure">') == "urn:x:Failure"
+    assert answer_status(None) is None
+
+
+def test_syslog_header_fields_must_be_printable_ascii() -> None:
+    with pytest.raises(syslog.SyslogError):
+        syslog.parse("<85>1 2026-01-01T00:00:00Z höst app 1 IHE+RFC-3881 - x".encode())
+
+
+def test_tls_audit_repository_without_the_node_certificate_is_refused(tmp_path: Path) -> None:
+    env = {**xds_env(tmp_path), "XDS_AUDIT_REPOSITORY": "tls://127.0.0.1:6514", "XDS_ACTORS": "registry"}
+    result = subprocess.run(XDS + ["up"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "tcp://" in result.stderr

@@ -42,6 +42,8 @@ TLS12_CIPHERS = ":".join(
     )
 )
 HANDSHAKE_TIMEOUT = 10.0  # seconds a peer gets to complete the handshake before it is dropped
+# seconds a closing connection waits for the peer's TLS close_notify; an idle blocking client never sends it
+SHUTDOWN_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ SubmissionSet, documents, query).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -42,6 +43,7 @@ from xds.vocabulary import (
     AUDIT_SOURCE_APPLICATION_SERVER,
     CLASSIFICATION_NODE_SUBMISSION_SET,
     NS_RIM,
+    NS_RS,
     NS_XDSB,
     NS_XDSI,
     SS_PATIENT_ID,
@@ -95,6 +97,23 @@ class Exchange:
     status: str | None  # the answer's ResponseStatus / HL7 acknowledgment code
     query_xml: bytes | None = None  # ITI-18: the AdhocQueryRequest as received
     endpoint_host: str | None = None  # None: this node (it answered)
+
+
+def answer_status(answer: etree._Element | bytes | None) -> str | None:
+    """The ResponseStatus of a SOAP answer: RegistryResponse / AdhocQueryResponse carry it; a
+    RetrieveDocumentSetResponse in its RegistryResponse; a serialized answer on its root element."""
+    if answer is None:
+        return None
+    if isinstance(answer, etree._Element):
+        if answer.get("status") is not None:
+            return answer.get("status")
+        return next((e.get("status") for e in answer.iter(_REGISTRY_RESPONSE)), None)
+    match = _STATUS.search(answer, 0, 2048)
+    return match.group(1).decode() if match else None
+
+
+_REGISTRY_RESPONSE = f"{{{NS_RS}}}RegistryResponse"
+_STATUS = re.compile(rb'<[^>]*?\sstatus="([^"]*)"')
 
 
 def outcome_of(status: str | None) -> Outcome:

@@ -8,6 +8,7 @@ EventIdentification, the ActiveParticipants, one AuditSourceIdentification, the 
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
@@ -114,7 +115,7 @@ class AuditMessage:
         for event_type in self.event_types:
             _coded(event, "EventTypeCode", event_type)
         if self.outcome_description:
-            etree.SubElement(event, "EventOutcomeDescription").text = self.outcome_description
+            etree.SubElement(event, "EventOutcomeDescription").text = _safe(self.outcome_description)
         for p in self.participants:
             attributes = {
                 "UserID": p.user_id,
@@ -138,7 +139,7 @@ class AuditMessage:
             element = etree.SubElement(
                 root,
                 "ParticipantObjectIdentification",
-                ParticipantObjectID=o.object_id,
+                ParticipantObjectID=_safe(o.object_id),
                 ParticipantObjectTypeCode=str(int(o.type_code)),
                 ParticipantObjectTypeCodeRole=str(int(o.role)),
             )
@@ -147,19 +148,29 @@ class AuditMessage:
             if o.query is not None:
                 etree.SubElement(element, "ParticipantObjectQuery").text = base64.b64encode(o.query).decode()
             elif o.name is not None:
-                etree.SubElement(element, "ParticipantObjectName").text = o.name
+                etree.SubElement(element, "ParticipantObjectName").text = _safe(o.name)
             for detail_type, value in o.details:
                 encoded = base64.b64encode(value).decode()
-                etree.SubElement(element, "ParticipantObjectDetail", type=detail_type, value=encoded)
+                etree.SubElement(element, "ParticipantObjectDetail", type=_safe(detail_type), value=encoded)
             for description in o.descriptions:
-                etree.SubElement(element, "ParticipantObjectDescription").text = description
+                etree.SubElement(element, "ParticipantObjectDescription").text = _safe(description)
         return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
 
 
 def _coded(parent: etree._Element, tag: str, value: Coded) -> None:
     code, system, text = value
-    etree.SubElement(parent, tag, {"csd-code": code, "codeSystemName": system, "originalText": text})
+    values = {"csd-code": code, "codeSystemName": system, "originalText": text}
+    etree.SubElement(parent, tag, {k: _safe(v) for k, v in values.items()})
 
 
 def _present(attributes: dict[str, str | None]) -> dict[str, str]:
-    return {k: v for k, v in attributes.items() if v is not None}
+    return {k: _safe(v) for k, v in attributes.items() if v is not None}
+
+
+# XML 1.0 section 2.2: the characters a document may hold; anything else a peer sent (a control character
+# in an HL7 field, say) is replaced, so that the record is still written and says what came in
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _safe(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)

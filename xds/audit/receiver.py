@@ -13,12 +13,13 @@ from ssl import SSLContext
 
 from xds.audit import syslog
 from xds.audit.store import Received
-from xds.tls import HANDSHAKE_TIMEOUT
+from xds.tls import HANDSHAKE_TIMEOUT, SHUTDOWN_TIMEOUT
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Received], Awaitable[None]]
 READ_BYTES = 64 * 1024
+IDLE_SECONDS = 600.0
 
 
 def _received(data: bytes, peer: str, transport: str) -> Received | None:
@@ -55,6 +56,7 @@ class StreamListener:
             self._port,
             ssl=self._ssl,
             ssl_handshake_timeout=HANDSHAKE_TIMEOUT if self._ssl is not None else None,
+            ssl_shutdown_timeout=SHUTDOWN_TIMEOUT if self._ssl is not None else None,
         )
 
     @property
@@ -79,7 +81,8 @@ class StreamListener:
         peer = _peer(writer.get_extra_info("peername"))
         decoder = syslog.FrameDecoder()
         try:
-            while data := await reader.read(READ_BYTES):
+            # a node keeps its connection between records; one silent for IDLE_SECONDS is let go
+            while data := await asyncio.wait_for(reader.read(READ_BYTES), IDLE_SECONDS):
                 for message in decoder.feed(data):
                     received = _received(message, peer, self.transport)
                     if received is not None:
@@ -87,7 +90,7 @@ class StreamListener:
         except syslog.SyslogError as exc:
             # RFC 5425 4.3: without a valid length the stream cannot be resynchronised
             log.warning("audit: broken syslog framing from %s (%s); closing", peer, exc)
-        except (asyncio.CancelledError, ConnectionError, OSError):
+        except (asyncio.CancelledError, TimeoutError, ConnectionError, OSError):
             pass
         except Exception:
             log.exception("audit: cannot store a record from %s; closing the connection", peer)

@@ -39,15 +39,15 @@ UDP_MAX_BYTES = 65_000  # RFC 5426 3.2: a datagram carries one message
 
 @dataclass(frozen=True)
 class Destination:
-    scheme: str  # "tls" (RFC 5425; plain TCP framing when the node has no TLS settings) or "udp"
+    scheme: str  # "tls" (RFC 5425), "tcp" (the same framing without TLS, a test bench) or "udp" (RFC 5426)
     host: str
     port: int
 
     @classmethod
     def parse(cls, text: str) -> Destination:
         parts = urlsplit(text)
-        if parts.scheme not in ("tls", "udp") or not parts.hostname or parts.port is None:
-            raise ConfigError(f"audit_repository: {text!r} is not tls://host:port or udp://host:port")
+        if parts.scheme not in ("tls", "tcp", "udp") or not parts.hostname or parts.port is None:
+            raise ConfigError(f"audit_repository: {text!r} is not tls://, tcp:// or udp://host:port")
         return cls(parts.scheme, parts.hostname, parts.port)
 
 
@@ -172,6 +172,8 @@ class AuditSender:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                return  # still in a send or connect: it ends on its own, and closes nothing under it
             self._thread = None
         self._disconnect()
         self.outbox.close()
@@ -189,27 +191,26 @@ class AuditSender:
     def _run(self) -> None:
         failures = 0
         while True:
-            batch = self.outbox.oldest(BATCH)
-            if not batch:
-                if self._stop.is_set():
-                    return
-                self._wake.wait(1.0)
-                self._wake.clear()
-                continue
             try:
+                batch = self.outbox.oldest(BATCH)
+                if not batch:
+                    if self._stop.is_set():
+                        return
+                    self._wake.wait(1.0)
+                    self._wake.clear()
+                    continue
                 self._send([message for _seq, message in batch])
-            except OSError as exc:
+                self.outbox.remove([seq for seq, _message in batch])
+                failures = 0
+            except Exception as exc:  # the repository, the network or the outbox: try again later
                 self._disconnect()
                 if self._stop.is_set():
                     return
                 delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                 failures += 1
-                log.warning("audit repository %s unreachable (%s); %d records wait, retry in %s s",
-                            self.destination, exc, len(self.outbox), delay)
+                log.warning("audit records not delivered to %s (%s); retry in %s s", self.destination, exc,
+                            delay)
                 self._stop.wait(delay)
-                continue
-            failures = 0
-            self.outbox.remove([seq for seq, _message in batch])
 
     def _send(self, messages: list[bytes]) -> None:
         assert self.destination is not None
@@ -218,8 +219,7 @@ class AuditSender:
                 for message in messages:
                     sock.sendto(message[:UDP_MAX_BYTES], (self.destination.host, self.destination.port))
             return
-        if self._sock is not None and select.select([self._sock], [], [], 0)[0]:
-            # the repository never writes to us: a readable socket is one it closed (it went down)
+        if self._sock is not None and _closed_by_peer(self._sock):
             self._disconnect()
         if self._sock is None:
             host = self.destination.host
@@ -233,6 +233,22 @@ class AuditSender:
                 self._sock.close()
             finally:
                 self._sock = None
+
+
+def _closed_by_peer(sock: socket.socket) -> bool:
+    """Whether the repository closed the connection: it never sends us data, so readable means closed,
+    except for TLS 1.3 session tickets, which the TLS layer takes without giving us a byte."""
+    if not select.select([sock], [], [], 0)[0]:
+        return False
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) == b""
+    except (ssl.SSLWantReadError, BlockingIOError):
+        return False  # only TLS handshake messages were waiting
+    except OSError:
+        return True
+    finally:
+        sock.settimeout(10)
 
 
 def _family(host: str) -> socket.AddressFamily:

@@ -30,7 +30,8 @@ def service(settings: Settings) -> ActorService:
         trail = current()
         if trail is not None and not settings.audit_repository:
             # `xds up`: the node's own records go to this repository unless another is configured
-            trail.sender.deliver_to(Destination("tls", local_host(settings), stream.port))
+            scheme = "tls" if tls is not None else "tcp"
+            trail.sender.deliver_to(Destination(scheme, local_host(settings), stream.port))
 
     async def stop() -> None:
         await stream.close()

@@ -13,10 +13,11 @@ PRI = 10 * 8 + 5
 MSGID = "IHE+RFC-3881"
 MAX_MESSAGE_BYTES = 1 << 20  # a receiver's cap on one framed message
 _NIL = "-"
-# RFC 5424 6: HEADER = PRI VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID; then
-# STRUCTURED-DATA (we send and accept only NILVALUE or one or more [..] blocks) and MSG
+# RFC 5424 6: HEADER = PRI VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID, each PRINTUSASCII;
+# then STRUCTURED-DATA (we send and accept only NILVALUE or one or more [..] blocks) and MSG
 _HEADER = re.compile(
-    rb"<(?P<pri>\d{1,3})>1 (?P<time>\S+) (?P<host>\S+) (?P<app>\S+) (?P<proc>\S+) (?P<msgid>\S+) "
+    rb"<(?P<pri>\d{1,3})>1 (?P<time>[!-~]+) (?P<host>[!-~]+) (?P<app>[!-~]+) (?P<proc>[!-~]+) "
+    rb"(?P<msgid>[!-~]+) "
     rb"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (?P<msg>.*))?\Z",
     re.S,
 )

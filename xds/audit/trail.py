@@ -19,7 +19,7 @@ from lxml import etree
 from xds.audit.events import ANONYMOUS, Exchange, Node, StudyPatients, hl7_record, soap_record
 from xds.audit.message import AuditMessage
 from xds.audit.sender import AuditSender, Destination, Outbox
-from xds.config import Settings
+from xds.config import ConfigError, Settings
 from xds.tls import client_context
 from xds.transactions import Transaction
 
@@ -34,13 +34,14 @@ class AuditTrail:
     def __init__(self, settings: Settings) -> None:
         host = socket.gethostname()
         self.node = Node(settings.audit_source_id or host, settings.domain_oid, host)
-        destination = Destination.parse(settings.audit_repository) if settings.audit_repository else None
+        destination = audit_destination(settings)
+        tls = client_context(settings)
         self.sender = AuditSender(
             Outbox(outbox_path(settings)),
             destination,
             hostname=host,
             app_name="xds",
-            tls=client_context(settings),
+            tls=tls if destination is None or destination.scheme == "tls" else None,
         )
 
     def record(self, message: AuditMessage) -> None:
@@ -89,6 +90,17 @@ class AuditTrail:
 
     def stop(self) -> None:
         self.sender.stop()
+
+
+def audit_destination(settings: Settings) -> Destination | None:
+    """The configured Audit Record Repository; ConfigError for one this node cannot reach as configured."""
+    if not settings.audit_repository:
+        return None
+    destination = Destination.parse(settings.audit_repository)
+    if destination.scheme == "tls" and not settings.tls_cert:
+        # RFC 5425 is syslog over TLS: without the node's certificate there is no such connection
+        raise ConfigError("audit_repository: tls:// needs tls_cert, tls_key and tls_ca (or use tcp://)")
+    return destination
 
 
 def outbox_path(settings: Settings) -> Path:

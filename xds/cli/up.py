@@ -18,8 +18,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from consumer.imaging.config import with_consumer_destination
-from xds.audit.sender import Destination
-from xds.audit.trail import AuditTrail, install, outbox_path
+from xds.audit.trail import AuditTrail, audit_destination, install, outbox_path
 from xds.config import ConfigError, Settings
 from xds.runtime import ActorService, load_actor, services_app
 from xds.tls import server_context
@@ -51,15 +50,14 @@ def run_up(settings: Settings, only: str | None = None, demo: bool = False) -> i
         tls = server_context(settings)
         # DESIGN.md: the domain knows the C-MOVE destination that `xds images --via cmove` opens
         settings = with_consumer_destination(settings)
-        if settings.audit_repository:
-            Destination.parse(settings.audit_repository)
+        audit_destination(settings)
     except ConfigError as exc:
         print(f"xds: configuration: {exc}", file=sys.stderr)
         return 2
     # extra HTTP workers are forked before this process opens databases or starts threads; each waits
     # until this one has started its services (start-up sweeps run before any worker takes a request)
     ready_r, ready_w = os.pipe()
-    workers = [_fork_worker(settings, only, sock, ready_r) for _ in range(settings.http_workers - 1)]
+    workers = [_fork_worker(settings, only, sock, ready_r, ready_w) for _ in range(settings.http_workers - 1)]
     os.close(ready_r)
     trail = AuditTrail(settings)
     install(trail)  # ITI-20: every transaction this process answers is recorded (xds.audit.trail)
@@ -128,12 +126,13 @@ def _serve(app: Starlette, sock: socket.socket, tls: ssl.SSLContext | None) -> N
         asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
 
 
-def _fork_worker(settings: Settings, only: str | None, sock: socket.socket, ready: int) -> int:
+def _fork_worker(settings: Settings, only: str | None, sock: socket.socket, ready: int, go: int) -> int:
     pid = os.fork()
     if pid:
         return pid
     code = 1
     try:
+        os.close(go)  # only the first process writes; so a worker sees end-of-file when that one is gone
         _end_with_parent()
         if os.read(ready, 2) == b"go":
             # records of this worker wait in the shared outbox; the first process delivers them

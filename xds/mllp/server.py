@@ -22,7 +22,7 @@ from ssl import SSLContext
 
 from xds.audit.trail import current as current_trail
 from xds.mllp.framing import DEFAULT_MAX_MESSAGE_BYTES, MllpDecoder, MllpError, frame
-from xds.tls import HANDSHAKE_TIMEOUT
+from xds.tls import HANDSHAKE_TIMEOUT, SHUTDOWN_TIMEOUT
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ class MllpServer:
             limit=READ_CHUNK_BYTES,
             ssl=self._ssl,
             ssl_handshake_timeout=HANDSHAKE_TIMEOUT if self._ssl is not None else None,
+            ssl_shutdown_timeout=SHUTDOWN_TIMEOUT if self._ssl is not None else None,
         )
         log.info("MLLP server listening on %s:%d", self._host, self.port)
 

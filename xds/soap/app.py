@@ -8,7 +8,6 @@ fault, and an unexpected exception becomes a Receiver fault without a traceback 
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import tempfile
 import uuid
@@ -25,7 +24,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import BaseRoute, Route
 from starlette.types import Lifespan, Receive, Scope, Send
 
-from xds.audit.events import ANONYMOUS, Exchange
+from xds.audit.events import ANONYMOUS, Exchange, answer_status
 from xds.audit.trail import current as current_trail
 from xds.errors import RegistryError, SoapFault, SoapFaultCode, XdsError
 from xds.model.attachment import Attachment
@@ -42,7 +41,6 @@ from xds.soap.envelope import HEADER, build_envelope, parse_envelope
 from xds.soap.fault import SOAP_CONTENT_TYPE, SOAP_MEDIA_TYPE, fault_action, fault_element, fault_headers
 from xds.soap.xmlparser import parse_xml
 from xds.transactions import Transaction
-from xds.vocabulary import NS_RS
 
 log = logging.getLogger(__name__)
 
@@ -262,12 +260,17 @@ class _SoapEndpoint:
             mtom=exchange.mtom,
             client_host=request.client.host if request.client else None,
         )
+        endpoint = str(request.url.replace(query=""))
         try:
             result = await operation.handler(soap_request)
         except XdsError as exc:
             # DESIGN principle 3: the one place an XdsError becomes the transaction's failure response
             result = SoapResponse(operation.error_body(tx, exc.errors))
-        _audit(tx, soap_request, str(request.url.replace(query="")), addressing.reply_to, result.body)
+        except Exception:
+            # ITI TF-2a 3.20.7: a transaction that failed is recorded too (it becomes a Receiver fault)
+            _audit(tx, soap_request, endpoint, addressing.reply_to, None)
+            raise
+        _audit(tx, soap_request, endpoint, addressing.reply_to, result.body)
         response_action = tx.info.response_action
         assert response_action is not None
         headers = reply_headers(response_action, addressing.message_id)
@@ -286,29 +289,21 @@ class _SoapEndpoint:
 
 
 def _audit(
-    tx: Transaction, request: SoapRequest, endpoint: str, reply_to: str | None, answer: etree._Element | bytes
+    tx: Transaction,
+    request: SoapRequest,
+    endpoint: str,
+    reply_to: str | None,
+    answer: etree._Element | bytes | None,
 ) -> None:
     """ITI-20: the node's record of the transaction it answered (xds.audit; nothing without a trail)."""
     trail = current_trail()
     if trail is None:
         return
     requestor = reply_to or ANONYMOUS
-    exchange = Exchange(tx, requestor, request.client_host, endpoint, request.body, _status(answer))
+    exchange = Exchange(tx, requestor, request.client_host, endpoint, request.body, answer_status(answer))
     trail.soap(exchange)  # builds the record; encoding and storing happen on the trail's writer thread
 
 
-def _status(answer: etree._Element | bytes) -> str | None:
-    if isinstance(answer, etree._Element):
-        # a RegistryResponse / AdhocQueryResponse carries it; a RetrieveDocumentSetResponse holds one
-        if answer.get("status") is not None:
-            return answer.get("status")
-        return next((e.get("status") for e in answer.iter(_REGISTRY_RESPONSE)), None)
-    match = _STATUS.search(answer, 0, 2048)  # the status attribute of the answer's root element
-    return match.group(1).decode() if match else None
-
-
-_REGISTRY_RESPONSE = f"{{{NS_RS}}}RegistryResponse"
-_STATUS = re.compile(rb'<[^>]*?\sstatus="([^"]*)"')
 
 
 def _peek_message_id(root: etree._Element) -> str | None:

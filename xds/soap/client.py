@@ -19,6 +19,7 @@ import anyio
 import httpx
 from lxml import etree
 
+from xds.audit.events import answer_status
 from xds.audit.trail import current as current_trail
 from xds.errors import SoapFault
 from xds.model.attachment import Attachment
@@ -249,7 +250,7 @@ class SoapClient(_Base):
         except (TransportError, SoapFault):
             _sent(transaction, url, body, None)
             raise
-        _sent(transaction, url, body, reply.body.get("status"))
+        _sent(transaction, url, body, answer_status(reply.body))
         return reply
 
     def _call(
@@ -327,7 +328,7 @@ class AsyncSoapClient(_Base):
         except (TransportError, SoapFault):
             _sent(transaction, url, body, None)
             raise
-        _sent(transaction, url, body, reply.body.get("status"))
+        _sent(transaction, url, body, answer_status(reply.body))
         return reply
 
     async def _call(
