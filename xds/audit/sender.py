@@ -22,6 +22,7 @@ import sqlite3
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,6 +34,7 @@ from xds.config import ConfigError
 log = logging.getLogger(__name__)
 
 BATCH = 100
+Builder = Callable[[], Iterable[AuditMessage]]  # makes a transaction's records later, on the writer thread
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 UDP_MAX_BYTES = 65_000  # RFC 5426 3.2: a datagram carries one message
 
@@ -117,13 +119,14 @@ class AuditSender:
         self._stop = threading.Event()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
-        self._queued: queue.Queue[AuditMessage | None] = queue.Queue()
+        self._queued: queue.Queue[AuditMessage | Builder | None] = queue.Queue()
         self._writer = threading.Thread(target=self._write, name="audit-writer", daemon=True)
         self._writer.start()
 
-    def record(self, message: AuditMessage) -> None:
-        """Queue ``message``; the writer thread encodes it and stores it in the outbox within moments (a
-        batch per commit), so that recording costs the transaction almost nothing."""
+    def record(self, message: AuditMessage | Builder) -> None:
+        """Queue ``message``, or a builder of messages to run later; the writer thread builds, encodes and
+        stores them in the outbox within moments (a batch per commit), so that recording costs the
+        transaction almost nothing."""
         self._queued.put(message)
 
     def _write(self) -> None:
@@ -133,9 +136,7 @@ class AuditSender:
                 batch.append(self._queued.get_nowait())
             stop = None in batch
             encoded = []
-            for message in batch:
-                if message is None:
-                    continue
+            for message in _built(batch):
                 try:
                     encoded.append(syslog.encode(message.to_xml(), hostname=self.hostname,
                                                  app_name=self.app_name, procid=str(os.getpid()),
@@ -233,6 +234,17 @@ class AuditSender:
                 self._sock.close()
             finally:
                 self._sock = None
+
+
+def _built(batch: list[AuditMessage | Builder | None]) -> Iterator[AuditMessage]:
+    for item in batch:
+        if isinstance(item, AuditMessage):
+            yield item
+        elif item is not None:
+            try:
+                yield from item()
+            except Exception:
+                log.exception("audit: cannot build a record")
 
 
 def _closed_by_peer(sock: socket.socket) -> bool:

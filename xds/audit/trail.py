@@ -49,10 +49,19 @@ class AuditTrail:
 
     def soap(self, exchange: Exchange, *, initiator: bool = False) -> None:
         """Record a SOAP transaction this node answered (or sent); an audit failure is logged, never the
-        transaction's."""
-        try:
+        transaction's. An answered request is no longer touched by anyone, so its record is built on the
+        writer thread (with any database look-up it needs); a sent one may be reused by the caller, so
+        its record is built at once."""
+
+        def build() -> list[AuditMessage]:
             message = soap_record(self.node, exchange, initiator=initiator, study_patients=_study_patients)
-            if message is not None:
+            return [] if message is None else [message]
+
+        if not initiator:
+            self.sender.record(build)
+            return
+        try:
+            for message in build():
                 self.record(message)
         except Exception:
             log.exception("audit: cannot record %s", exchange.transaction.info.code)
@@ -68,13 +77,11 @@ class AuditTrail:
     ) -> None:
         """Record an HL7 v2 message this node answered (ITI-8, ITI-9, ITI-21) or, ``initiator``, sent to
         ``peer_host`` and had answered (ITI-8 as Patient Identity Source, ITI-10 as PIX Manager)."""
-        try:
+        def build() -> list[AuditMessage]:  # the messages are bytes: built later, on the writer thread
             message = hl7_record(self.node, request, reply, peer_host, endpoint, initiator=initiator)
-            if message is not None:
-                self.record(message)
-        except Exception:
-            direction = "to" if initiator else "from"
-            log.exception("audit: cannot record an HL7 message %s %s", direction, peer_host)
+            return [] if message is None else [message]
+
+        self.sender.record(build)
 
     def build(self, what: str, builder: Callable[[Node], Iterable[AuditMessage]]) -> None:
         """Record the messages ``builder`` makes for this node (the DICOM services use the builders of
