@@ -283,6 +283,18 @@ _QUERIES = {"Q23": Transaction.ITI_9, "Q22": Transaction.ITI_21}
 _NOTIFICATION = "A31"  # ITI TF-2a 3.10.4.1: the PIX Update Notification
 
 
+def ack_code(reply: bytes) -> str | None:
+    """MSA-1 of an acknowledgment (HL7 v2.5 2.14.8), read without parsing the whole message."""
+    if len(reply) < 4 or not reply.startswith(b"MSH"):
+        return None
+    separator = reply[3:4]
+    for segment in reply.replace(b"\n", b"\r").split(b"\r"):
+        if segment.startswith(b"MSA" + separator):
+            fields = segment.split(separator)
+            return fields[1].decode("ascii", "replace") if len(fields) > 1 else None
+    return None
+
+
 def hl7_record(
     node: Node, request: bytes, reply: bytes, peer_host: str | None, endpoint: str, *, initiator: bool = False
 ) -> AuditMessage | None:
@@ -291,15 +303,13 @@ def hl7_record(
     and the PIX Manager's ITI-10, 3.10.5.1.1). MSH-3/4 is the Source, MSH-5/6 the Destination either way."""
     try:
         message = split_message(request)
-        answer = split_message(reply)
     except Hl7Error:
         return None  # not HL7 enough to say what was asked; the ACK said why
     msh = message.msh
     kind = msh.value(9).split("^")
     if len(kind) < 2:
         return None
-    msa = answer.find("MSA")
-    status = msa[0].value(1) if msa else None
+    status = ack_code(reply)
     requestor = "|".join(filter(None, (msh.value(3), msh.value(4)))) or "unknown"
     receiver = "|".join(filter(None, (msh.value(5), msh.value(6)))) or endpoint
 
