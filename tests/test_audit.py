@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from sample_data import PATIENT_ID, find_documents_query
 
 from xds.audit import syslog
 from xds.audit.events import Exchange, Node, answer_status, hl7_record, soap_record
+from xds.audit.message import ActiveParticipant
 from xds.audit.receiver import DatagramListener, StreamListener
 from xds.audit.schema import schema_errors
 from xds.audit.sender import AuditSender, Destination, Outbox
@@ -299,3 +301,15 @@ def test_tls_audit_repository_without_the_node_certificate_is_refused(tmp_path: 
     env = {**xds_env(tmp_path), "XDS_AUDIT_REPOSITORY": "tls://127.0.0.1:6514", "XDS_ACTORS": "registry"}
     result = subprocess.run(XDS + ["up"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "tcp://" in result.stderr
+
+
+def test_values_with_markup_characters_come_back_as_they_were_sent() -> None:
+    tricky = 'a"b&c<d>e\nf\tg\rh \U0001f600 ü'
+    message = RECORDS["ITI-18"]()
+    person = ActiveParticipant(tricky, True, user_name=tricky)
+    message = replace(message, participants=(*message.participants, person), outcome_description=tricky)
+    document = etree.fromstring(message.to_xml())
+    assert schema_errors(document) == []
+    [written] = [p for p in document.findall("ActiveParticipant") if p.get("UserName") is not None]
+    assert written.get("UserID") == written.get("UserName") == tricky
+    assert document.findtext("EventIdentification/EventOutcomeDescription") == tricky

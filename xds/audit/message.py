@@ -171,7 +171,11 @@ def _start(tag: str, *, empty: bool = False, **attributes: str | None) -> str:
 
 
 def _text(tag: str, text: str) -> str:
-    return f"<{tag}>{_safe(text).replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</{tag}>"
+    # XML 1.0 section 2.11: a CR in content would reach the reader as LF unless written as a reference
+    return f"<{tag}>{_safe(text).translate(_TEXT_ESCAPES)}</{tag}>"
+
+
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
 # XML 1.0 section 3.3.3: white space in an attribute value is normalised unless written as a reference
