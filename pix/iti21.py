@@ -29,12 +29,11 @@ from pix import store as db
 from pix.config import PixConfig
 from pix.model import Demographics, Domain, fold
 from pix.phonetics import koelner, soundex
-from pix.query import Query, QueryError, parse_query, respond
+from pix.query import Query, QueryError, QuerySupplier
 from pix.tables import ACTIVE, identifier, patient
 from xds.hl7v2 import (
     CX,
     HD,
-    Er7Message,
     ErrorCondition,
     ErrorLocation,
     Hl7Error,
@@ -129,33 +128,13 @@ def _error(condition: ErrorCondition, text: str, field_no: int, repetition: int 
     return Hl7Error(condition, text, hl7.location("QPD", field_no, repetition))
 
 
-class PdqQuery:
+class PdqQuery(QuerySupplier):
+    message_type = MESSAGE_TYPE
+    query_name = QUERY_NAME
+
     def __init__(self, store: db.PixStore, config: PixConfig) -> None:
-        self.store = store
-        self.config = config
+        super().__init__(store, config)
         self.continuations = Continuations(config.continuation_seconds)
-
-    def _respond(self, header: MessageHeader, query: Query | None, status: str, **kwargs: object) -> bytes:
-        return respond(
-            header,
-            MESSAGE_TYPE,
-            application=self.config.application,
-            facility=self.config.facility,
-            query=query,
-            status=status,
-            **kwargs,
-        )  # type: ignore[arg-type]
-
-    def handle(self, message: Er7Message, header: MessageHeader) -> bytes:
-        query: Query | None = None
-        try:
-            query = parse_query(message, header, QUERY_NAME)
-            with self.store.read() as conn:
-                return self._answer(conn, header, query)
-        except QueryError as error:
-            return self._respond(header, error.query or query, "AE", errors=[error])
-        except Hl7Error as error:
-            return self._respond(header, query, "AR" if error.ack_code == "AR" else "AE", errors=[error])
 
     def cancel(self, tag: str) -> int:
         """QCN^J01 (HL7 v2.5 5.4.3): forget the continuation of query ``tag``."""

@@ -16,11 +16,10 @@ from sqlalchemy import Connection
 
 from pix import hl7
 from pix import store as db
-from pix.config import PixConfig
 from pix.model import Domain
-from pix.query import Query, QueryError, parse_query, respond
+from pix.query import Query, QuerySupplier
 from pix.tables import ACTIVE
-from xds.hl7v2 import CX, Er7Message, ErrorCondition, Hl7Error, MessageHeader, UnescapedSeparatorError
+from xds.hl7v2 import CX, ErrorCondition, Hl7Error, MessageHeader, UnescapedSeparatorError
 
 MESSAGE_TYPE = "RSP^K23^RSP_K23"
 QUERY_NAME = "IHE PIX Query"
@@ -41,32 +40,9 @@ def _cx(text: str, field_no: int, repetition: int) -> CX:
         ) from None
 
 
-class PixQuery:
-    def __init__(self, store: db.PixStore, config: PixConfig) -> None:
-        self.store = store
-        self.config = config
-
-    def _respond(self, header: MessageHeader, query: Query | None, status: str, **kwargs: object) -> bytes:
-        return respond(
-            header,
-            MESSAGE_TYPE,
-            application=self.config.application,
-            facility=self.config.facility,
-            query=query,
-            status=status,
-            **kwargs,
-        )
-
-    def handle(self, message: Er7Message, header: MessageHeader) -> bytes:
-        query: Query | None = None
-        try:
-            query = parse_query(message, header, QUERY_NAME)
-            with self.store.read() as conn:
-                return self._answer(conn, header, query)
-        except QueryError as error:
-            return self._respond(header, error.query or query, "AE", errors=[error])
-        except Hl7Error as error:
-            return self._respond(header, query, "AR" if error.ack_code == "AR" else "AE", errors=[error])
+class PixQuery(QuerySupplier):
+    message_type = MESSAGE_TYPE
+    query_name = QUERY_NAME
 
     def _answer(self, conn: Connection, header: MessageHeader, query: Query) -> bytes:
         wanted_text = query.field(3)

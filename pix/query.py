@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
 
 from pix import hl7
+from pix.config import PixConfig
+from pix.store import PixStore
 from xds.hl7v2 import (
     Er7Message,
     ErrorCondition,
@@ -133,3 +138,40 @@ def respond(
         # HL7 v2.5 2.15.4: DSC-1 continuation pointer, DSC-2 "I" (incremental)
         segments.append(f"DSC|{escape(pointer)}|I")
     return hl7.encode(segments, header.charset)
+
+
+class QuerySupplier:
+    """The part ITI-9 (PIX Query) and ITI-21 (PDQ) share: parse the QBP, answer it in a read
+    transaction, and turn any error into the RSP with AE/AR (ITI TF-2a 3.9.4.2.2.6, 3.21.4.2.2.8)."""
+
+    message_type: str  # MSH-9 of the answer
+    query_name: str  # QPD-1 this supplier answers
+
+    def __init__(self, store: PixStore, config: PixConfig) -> None:
+        self.store = store
+        self.config = config
+
+    def _respond(self, header: MessageHeader, query: Query | None, status: str, **kwargs: Any) -> bytes:
+        return respond(
+            header,
+            self.message_type,
+            application=self.config.application,
+            facility=self.config.facility,
+            query=query,
+            status=status,
+            **kwargs,
+        )
+
+    def handle(self, message: Er7Message, header: MessageHeader) -> bytes:
+        query: Query | None = None
+        try:
+            query = parse_query(message, header, self.query_name)
+            with self.store.read() as conn:
+                return self._answer(conn, header, query)
+        except QueryError as error:
+            return self._respond(header, error.query or query, "AE", errors=[error])
+        except Hl7Error as error:
+            return self._respond(header, query, "AR" if error.ack_code == "AR" else "AE", errors=[error])
+
+    def _answer(self, conn: Connection, header: MessageHeader, query: Query) -> bytes:
+        raise NotImplementedError
