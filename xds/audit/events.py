@@ -137,8 +137,19 @@ def soap_record(
     objects = _objects(exchange)
     if exchange.transaction == Transaction.RAD_69 and exchange.request is not None:
         objects = _imaging_retrieve_objects(exchange.request, study_patients) + objects
+    return exchange_record(node, exchange, event_id, action, objects)
+
+
+# data flowing to the requestor: the answering node is the Source (ITI TF-2b 3.43.5.1, RAD TF-3 4.69.5)
+_TO_REQUESTOR = frozenset({Transaction.ITI_43, Transaction.RAD_69})
+
+
+def exchange_record(
+    node: Node, exchange: Exchange, event: Coded, action: Action, objects: Sequence[ParticipantObject]
+) -> AuditMessage:
+    """The record of one request/answer exchange: its outcome, the transaction, both participants."""
     return AuditMessage(
-        event=event_id,
+        event=event,
         action=action,
         outcome=outcome_of(exchange.status),
         source_id=node.source_id,
@@ -148,10 +159,6 @@ def soap_record(
         participants=participants(node, exchange),
         objects=tuple(objects),
     )
-
-
-# data flowing to the requestor: the answering node is the Source (ITI TF-2b 3.43.5.1, RAD TF-3 4.69.5)
-_TO_REQUESTOR = frozenset({Transaction.ITI_43, Transaction.RAD_69})
 
 
 def participants(node: Node, exchange: Exchange) -> tuple[ActiveParticipant, ...]:
@@ -261,17 +268,9 @@ def _imaging_retrieve_objects(
 
 def feed_record(node: Node, exchange: Exchange, patient_ids: list[str], update: bool) -> AuditMessage:
     """ITI TF-2a 3.8.5.1: Patient Record event, Create (A01/A04/A05) or Update (A08/A40), per patient."""
-    return AuditMessage(
-        event=AUDIT_EVENT_PATIENT_RECORD,
-        action=Action.UPDATE if update else Action.CREATE,
-        outcome=outcome_of(exchange.status),
-        source_id=node.source_id,
-        enterprise_site=node.site,
-        source_type=AUDIT_SOURCE_APPLICATION_SERVER,
-        event_types=(exchange.transaction.info.audit_event,),
-        participants=participants(node, exchange),
-        objects=tuple(patient(p) for p in patient_ids),
-    )
+    action = Action.UPDATE if update else Action.CREATE
+    objects = [patient(p) for p in patient_ids]
+    return exchange_record(node, exchange, AUDIT_EVENT_PATIENT_RECORD, action, objects)
 
 
 # --- HL7 v2 over MLLP -----------------------------------------------------------------------------------
@@ -350,17 +349,7 @@ def _hl7_query_record(node: Node, exchange: Exchange, message: Er7Message, contr
                 details=(("MSH-10", control_id.encode()),),
             )
         )
-    return AuditMessage(
-        event=AUDIT_EVENT_QUERY,
-        action=Action.EXECUTE,
-        outcome=outcome_of(exchange.status),
-        source_id=node.source_id,
-        enterprise_site=node.site,
-        source_type=AUDIT_SOURCE_APPLICATION_SERVER,
-        event_types=(exchange.transaction.info.audit_event,),
-        participants=participants(node, exchange),
-        objects=tuple(objects),
-    )
+    return exchange_record(node, exchange, AUDIT_EVENT_QUERY, Action.EXECUTE, objects)
 
 
 # --- DICOM (PS3.15 A.5.3) and DICOMweb at the Imaging Document Source ----------------------------------
