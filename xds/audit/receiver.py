@@ -6,19 +6,17 @@ the listeners go on serving."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from ssl import SSLContext
 
 from xds.audit import syslog
 from xds.audit.store import Received
-from xds.tls import HANDSHAKE_TIMEOUT, SHUTDOWN_TIMEOUT
+from xds.streams import READ_CHUNK_BYTES, StreamServer, peer_name
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Received], Awaitable[None]]
-READ_BYTES = 64 * 1024
 IDLE_SECONDS = 600.0
 
 
@@ -31,75 +29,33 @@ def _received(data: bytes, peer: str, transport: str) -> Received | None:
     return Received(peer, transport, record.hostname if record.hostname != "-" else None, record.msg)
 
 
-def _peer(address: object) -> str:
-    if isinstance(address, tuple) and len(address) >= 2:
-        return f"{address[0]}:{address[1]}"
-    return str(address)
-
-
-class StreamListener:
+class StreamListener(StreamServer):
     def __init__(self, handler: Handler, host: str, port: int, ssl: SSLContext | None = None) -> None:
+        super().__init__(host, port, ssl)
         self._handler = handler
-        self._host, self._port = host, port
-        self._ssl = ssl
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
 
     @property
     def transport(self) -> str:
         return "tls" if self._ssl is not None else "tcp"
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._on_connection,
-            self._host,
-            self._port,
-            ssl=self._ssl,
-            ssl_handshake_timeout=HANDSHAKE_TIMEOUT if self._ssl is not None else None,
-            ssl_shutdown_timeout=SHUTDOWN_TIMEOUT if self._ssl is not None else None,
-        )
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None and self._server.sockets
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def close(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
-        await self._server.wait_closed()
-        self._server = None
-
-    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._connections.add(task)
-        peer = _peer(writer.get_extra_info("peername"))
+    async def serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str | None
+    ) -> None:
         decoder = syslog.FrameDecoder()
         try:
             # a node keeps its connection between records; one silent for IDLE_SECONDS is let go
-            while data := await asyncio.wait_for(reader.read(READ_BYTES), IDLE_SECONDS):
+            while data := await asyncio.wait_for(reader.read(READ_CHUNK_BYTES), IDLE_SECONDS):
                 for message in decoder.feed(data):
-                    received = _received(message, peer, self.transport)
+                    received = _received(message, peer or "?", self.transport)
                     if received is not None:
                         await self._handler(received)
         except syslog.SyslogError as exc:
             # RFC 5425 4.3: without a valid length the stream cannot be resynchronised
             log.warning("audit: broken syslog framing from %s (%s); closing", peer, exc)
-        except (asyncio.CancelledError, TimeoutError, ConnectionError, OSError):
+        except (TimeoutError, ConnectionError, OSError):
             pass
         except Exception:
             log.exception("audit: cannot store a record from %s; closing the connection", peer)
-        finally:
-            if task is not None:
-                self._connections.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
 
 
 class DatagramListener(asyncio.DatagramProtocol):
@@ -122,7 +78,7 @@ class DatagramListener(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
         # RFC 5426 3.1: one syslog message per datagram
-        received = _received(data, _peer(addr), "udp")
+        received = _received(data, peer_name(addr) or "?", "udp")
         if received is not None:
             task = asyncio.get_running_loop().create_task(self._handler(received))
             self._pending.add(task)

@@ -14,32 +14,22 @@ data (default: none), which frees connections whose peer vanished without closin
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import socket
 from collections.abc import Awaitable, Callable
 from ssl import SSLContext
 
 from xds.audit.trail import current as current_trail
 from xds.mllp.framing import DEFAULT_MAX_MESSAGE_BYTES, MllpDecoder, MllpError, frame
-from xds.tls import HANDSHAKE_TIMEOUT, SHUTDOWN_TIMEOUT
+from xds.streams import READ_CHUNK_BYTES, StreamServer
 
 log = logging.getLogger(__name__)
 
 
 MllpHandler = Callable[[bytes, str | None], Awaitable[bytes]]
 
-READ_CHUNK_BYTES = 64 * 1024
 
 
-def _peer_name(writer: asyncio.StreamWriter) -> str | None:
-    peer = writer.get_extra_info("peername")
-    if isinstance(peer, tuple) and len(peer) >= 2:
-        return f"{peer[0]}:{peer[1]}"
-    return None if peer is None else str(peer)
-
-
-class MllpServer:
+class MllpServer(StreamServer):
     """An MLLP listener; ``await start()``, read ``port``, ``await close()`` (or ``async with``)."""
 
     def __init__(
@@ -52,48 +42,14 @@ class MllpServer:
         idle_timeout: float | None = None,
         ssl: SSLContext | None = None,
     ) -> None:
+        super().__init__(host, port, ssl)
         self._handler = handler
-        self._ssl = ssl
         self._idle_timeout = idle_timeout
-        self._host = host
-        self._requested_port = port
         self._max_message_bytes = max_message_bytes
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        if self._server is not None:
-            raise RuntimeError("MLLP server already started")
-        # ITI TF-2a 3.19.6.1 (ATNA): with TLS, a peer without a trusted certificate fails the handshake and
-        # never reaches the handler; a peer that stalls the handshake is dropped after HANDSHAKE_TIMEOUT
-        self._server = await asyncio.start_server(
-            self._on_connection,
-            self._host,
-            self._requested_port,
-            limit=READ_CHUNK_BYTES,
-            ssl=self._ssl,
-            ssl_handshake_timeout=HANDSHAKE_TIMEOUT if self._ssl is not None else None,
-            ssl_shutdown_timeout=SHUTDOWN_TIMEOUT if self._ssl is not None else None,
-        )
+        await super().start()
         log.info("MLLP server listening on %s:%d", self._host, self.port)
-
-    @property
-    def port(self) -> int:
-        """The bound port (the real one when 0 was asked for)."""
-        if self._server is None or not self._server.sockets:
-            raise RuntimeError("MLLP server not started")
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def close(self) -> None:
-        """Stop listening, close open connections and wait until they are gone."""
-        if self._server is None:
-            return
-        self._server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
-        await self._server.wait_closed()
-        self._server = None
 
     async def __aenter__(self) -> MllpServer:
         await self.start()
@@ -101,27 +57,6 @@ class MllpServer:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._connections.add(task)
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            # Replies are small and answer each message at once: do not let Nagle hold them back.
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        peer = _peer_name(writer)
-        try:
-            await self._serve(reader, writer, peer)
-        except asyncio.CancelledError:
-            pass
-        finally:
-            if task is not None:
-                self._connections.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
 
     def _audit(self, message: bytes, reply: bytes, writer: asyncio.StreamWriter) -> None:
         """ITI-20: the node's record of the message it answered (xds.audit; nothing without a trail)."""
@@ -131,7 +66,7 @@ class MllpServer:
             host = peer[0] if isinstance(peer, tuple) else None
             trail.hl7(message, reply, host, f"{self._host}:{self.port}")
 
-    async def _serve(
+    async def serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str | None
     ) -> None:
         decoder = MllpDecoder(self._max_message_bytes)
