@@ -8,6 +8,7 @@ Series Instance UID are type 1; an instance without them cannot be placed in the
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +16,12 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from imaging_source import header
+
 # PS3.5 9.1: a UID is at most 64 characters of digits and dots, components without leading zeros
 _UID = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
+UID_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
+FILE_META = ("MediaStorageSOPClassUID", "MediaStorageSOPInstanceUID", "TransferSyntaxUID")
 
 
 class BadInstance(ValueError):
@@ -34,24 +39,31 @@ def _text(ds: Dataset, keyword: str) -> str:
     return str(value).strip()
 
 
-def _issuer(ds: Dataset) -> str:
+def _values(ds: Dataset) -> dict[str, str]:
+    """A pydicom-read header as the flat text mapping of imaging_source.header."""
+    values = {keyword: _text(ds, keyword) for keyword in header.TOP_LEVEL.values()}
+    values.update({keyword: _text(ds.get("file_meta") or Dataset(), keyword) for keyword in FILE_META})
+    for name, wanted in header.SEQUENCES.values():
+        items = ds.get(name)
+        if items:
+            values.update({f"{name}.{keyword}": _text(items[0], keyword) for keyword in wanted.values()})
+    return values
+
+
+def _issuer(values: Mapping[str, str]) -> str:
     # PS3.3 C.2.2.1.1 / C.7.1.1: Issuer of Patient ID, or the UniversalEntityID of its qualifiers (an OID
     # when its type is ISO)
-    qualifiers = ds.get("IssuerOfPatientIDQualifiersSequence")
-    if qualifiers:
-        uid = _text(qualifiers[0], "UniversalEntityID")
-        if uid and _text(qualifiers[0], "UniversalEntityIDType") in ("ISO", ""):
-            return uid
-    return _text(ds, "IssuerOfPatientID")
+    uid = values.get("IssuerOfPatientIDQualifiersSequence.UniversalEntityID", "")
+    if uid and values.get("IssuerOfPatientIDQualifiersSequence.UniversalEntityIDType", "") in ("ISO", ""):
+        return uid
+    return values.get("IssuerOfPatientID", "")
 
 
-def _anatomic_region(ds: Dataset) -> str:
-    region = ds.get("AnatomicRegionSequence")
-    if not region:
-        return ""
-    item = region[0]
-    value, scheme = _text(item, "CodeValue"), _text(item, "CodingSchemeDesignator")
-    return f"{value}^{scheme}^{_text(item, 'CodeMeaning')}" if value and scheme else ""
+def _anatomic_region(values: Mapping[str, str]) -> str:
+    value = values.get("AnatomicRegionSequence.CodeValue", "")
+    scheme = values.get("AnatomicRegionSequence.CodingSchemeDesignator", "")
+    meaning = values.get("AnatomicRegionSequence.CodeMeaning", "")
+    return f"{value}^{scheme}^{meaning}" if value and scheme else ""
 
 
 @dataclass(frozen=True)
@@ -84,8 +96,11 @@ class InstanceMeta:
     def read(cls, path: Path) -> InstanceMeta:
         """Read and check the header of the DICOM file at ``path``; BadInstance when it is not usable."""
         try:
-            ds = dcmread(path, stop_before_pixels=True)
-            return cls.of(ds)
+            quick = header.read(path)
+            if quick is not None:
+                return cls.of_values(*quick)
+            # what the quick reader does not walk (deflated, no preamble, broken): pydicom reads or refuses it
+            return cls.of(dcmread(path, stop_before_pixels=True))
         except BadInstance:
             raise
         except (InvalidDicomError, EOFError, OSError, ValueError, TypeError, KeyError, IndexError) as exc:
@@ -93,25 +108,25 @@ class InstanceMeta:
 
     @classmethod
     def of(cls, ds: Dataset) -> InstanceMeta:
-        meta = ds.get("file_meta") or Dataset()
-        uids = {
-            "SOPClassUID": _text(ds, "SOPClassUID"),
-            "SOPInstanceUID": _text(ds, "SOPInstanceUID"),
-            "StudyInstanceUID": _text(ds, "StudyInstanceUID"),
-            "SeriesInstanceUID": _text(ds, "SeriesInstanceUID"),
-            "TransferSyntaxUID": _text(meta, "TransferSyntaxUID"),
-        }
+        # "PixelData" may be absent from a header read that stopped before it: look at Rows instead
+        has_pixels = "Rows" in ds or "PixelData" in ds or "FloatPixelData" in ds
+        return cls.of_values(_values(ds), has_pixels)
+
+    @classmethod
+    def of_values(cls, values: Mapping[str, str], has_pixels: bool) -> InstanceMeta:
+        """From the header's text values by keyword (file meta and data set, "Sequence.Keyword" for the
+        first item of a sequence)."""
+        uids = {keyword: values.get(keyword, "") for keyword in (*UID_KEYWORDS, "TransferSyntaxUID")}
         for keyword, value in uids.items():
             if not valid_uid(value):
                 raise BadInstance(f"{keyword} {value!r} is missing or not a UID")
         # PS3.10 7.1: the meta header names the same instance as the data set
         for keyword in ("SOPClassUID", "SOPInstanceUID"):
-            stored = _text(meta, "MediaStorage" + keyword)
+            stored = values.get("MediaStorage" + keyword, "")
             if stored and stored != uids[keyword]:
                 raise BadInstance(f"{keyword} of the data set differs from the File Meta Information")
-        number = _text(ds, "InstanceNumber")
-        # "PixelData" may be absent from a header read that stopped before it: look at Rows instead
-        has_pixels = "Rows" in ds or "PixelData" in ds or "FloatPixelData" in ds
+        number = values.get("InstanceNumber", "")
+        text = {keyword: values.get(keyword, "") for keyword in header.TOP_LEVEL.values()}
         return cls(
             sop_class_uid=uids["SOPClassUID"],
             sop_instance_uid=uids["SOPInstanceUID"],
@@ -120,20 +135,20 @@ class InstanceMeta:
             transfer_syntax_uid=uids["TransferSyntaxUID"],
             instance_number=int(number) if number.lstrip("-").isdigit() else None,
             has_pixels=has_pixels,
-            patient_id=_text(ds, "PatientID"),
-            issuer=_issuer(ds),
-            patient_name=_text(ds, "PatientName"),
-            birth_date=_text(ds, "PatientBirthDate"),
-            sex=_text(ds, "PatientSex"),
-            study_date=_text(ds, "StudyDate"),
-            study_time=_text(ds, "StudyTime"),
-            accession=_text(ds, "AccessionNumber"),
-            study_id=_text(ds, "StudyID"),
-            study_description=_text(ds, "StudyDescription"),
-            referring=_text(ds, "ReferringPhysicianName"),
-            modality=_text(ds, "Modality"),
-            series_number=_text(ds, "SeriesNumber"),
-            series_description=_text(ds, "SeriesDescription"),
-            body_part=_text(ds, "BodyPartExamined").upper(),
-            anatomic_region=_anatomic_region(ds),
+            patient_id=text["PatientID"],
+            issuer=_issuer(values),
+            patient_name=text["PatientName"],
+            birth_date=text["PatientBirthDate"],
+            sex=text["PatientSex"],
+            study_date=text["StudyDate"],
+            study_time=text["StudyTime"],
+            accession=text["AccessionNumber"],
+            study_id=text["StudyID"],
+            study_description=text["StudyDescription"],
+            referring=text["ReferringPhysicianName"],
+            modality=text["Modality"],
+            series_number=text["SeriesNumber"],
+            series_description=text["SeriesDescription"],
+            body_part=text["BodyPartExamined"].upper(),
+            anatomic_region=_anatomic_region(values),
         )
