@@ -164,22 +164,31 @@ class ImagingAudit:
     # --- C-STORE: one record per association (and patient) ------------------------------------------------
 
     def stored(self, event: Any, status: Dataset) -> None:
+        """EVT_C_STORE of the pynetdicom listener, after the handler answered."""
+        uid = str(event.request.AffectedSOPInstanceUID)
+        self.received(event.assoc, requestor_of(event), uid, status.Status)
+
+    def received(self, association: object, requestor: DicomPeer, sop_instance_uid: str, status: int) -> None:
         """After each C-STORE: remember the instance (or the refusal) for the association's record."""
         if current_trail() is None:
             return
         with self._lock:
-            received = self._received.get(event.assoc)
+            received = self._received.get(association)
             if received is None:
-                received = self._received[event.assoc] = _Received(requestor_of(event), [])
-            if _is_success(int(status.Status)):
-                received.stored.append(str(event.request.AffectedSOPInstanceUID))
+                received = self._received[association] = _Received(requestor, [])
+            if _is_success(int(status)):
+                received.stored.append(sop_instance_uid)
             else:
                 received.refused += 1
 
     def association_ended(self, event: Any) -> None:
-        """EVT_RELEASED / EVT_ABORTED: the record of what the association stored (PS3.15 A.5.3.7)."""
+        """EVT_RELEASED / EVT_ABORTED of the pynetdicom listener."""
+        self.receiving_ended(event.assoc)
+
+    def receiving_ended(self, association: object) -> None:
+        """The record of what the association stored (PS3.15 A.5.3.7)."""
         with self._lock:
-            received = self._received.pop(event.assoc, None)
+            received = self._received.pop(association, None)
         if received is None:
             return
         held = self.store.find_instances(sop_uids=received.stored)

@@ -48,20 +48,27 @@ class Intake:
     refused: int = 0
 
     def handle_store(self, event) -> Dataset:  # noqa: ANN001 - a pynetdicom Event
-        """EVT_C_STORE: PS3.4 Table B.2-1 statuses for what goes wrong."""
-        path = Path(event.dataset_path)
+        """EVT_C_STORE of the pynetdicom listener."""
         request = event.request
+        return self.receive(
+            Path(event.dataset_path),
+            str(request.AffectedSOPClassUID),
+            str(request.AffectedSOPInstanceUID),
+            str(event.assoc.requestor.ae_title),
+        )
+
+    def receive(self, path: Path, sop_class_uid: str, sop_instance_uid: str, calling_ae: str) -> Dataset:
+        """A received PS3.10 file at ``path`` for the C-STORE of (``sop_class_uid``, ``sop_instance_uid``):
+        stored (moved from ``path``) or refused with the PS3.4 Table B.2-1 status for what is wrong."""
         try:
             meta = InstanceMeta.read(path)
         except BadInstance as exc:
             # PS3.4 B.2.3 / Table B.2-1: Error, Cannot understand (Cxxx)
             self.refused += 1
-            log.warning("C-STORE from %s refused: %s", event.assoc.requestor.ae_title, exc)
+            log.warning("C-STORE from %s refused: %s", calling_ae.strip(), exc)
             return status(STATUS_CANNOT_UNDERSTAND, str(exc))
         # PS3.4 Table B.2-1 A900: the data set is not the instance (or class) the request names
-        if meta.sop_instance_uid != str(request.AffectedSOPInstanceUID) or meta.sop_class_uid != str(
-            request.AffectedSOPClassUID
-        ):
+        if meta.sop_instance_uid != sop_instance_uid or meta.sop_class_uid != sop_class_uid:
             self.refused += 1
             return status(STATUS_DATASET_MISMATCH, "data set SOP Class/Instance UID differ from the request")
         return self._store(path, meta, move=True)

@@ -14,6 +14,7 @@ import logging
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -40,6 +41,7 @@ from imaging_source.audit import ImagingAudit
 from imaging_source.config import ImagingConfig
 from imaging_source.intake import Intake
 from imaging_source.qr import QueryRetrieve, nodelay
+from imaging_source.store_scp import StorageAssociation, StorageRoute, peek_request, storage_only
 from xds.tls import HANDSHAKE_TIMEOUT
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,10 @@ SEND_PDU = 1 << 20
 class TlsAssociationServer(ThreadedAssociationServer):
     """pynetdicom's threaded server, but the TLS handshake runs in the connection's own thread, within
     HANDSHAKE_TIMEOUT: pynetdicom does it in the accepting thread, where one peer that connects and stays
-    silent would stop every other peer from getting in."""
+    silent would stop every other peer from getting in. Without TLS, an association that only stores goes
+    to ``storage`` (imaging_source.store_scp) instead of pynetdicom."""
+
+    storage: Callable[[socket.socket, Any], None] | None = None
 
     def get_request(self) -> tuple[socket.socket, Any]:
         assert self.socket is not None
@@ -81,6 +86,11 @@ class TlsAssociationServer(ThreadedAssociationServer):
                 log.warning("DICOM peer %s refused in the TLS handshake: %s", client_address, exc)
                 with contextlib.suppress(OSError):
                     request.close()
+                return
+        elif self.storage is not None:
+            proposed = peek_request(request)
+            if proposed is not None and storage_only(proposed):
+                self.storage(request, client_address)
                 return
         super().process_request_thread(request, client_address)
 
@@ -127,6 +137,7 @@ class DicomListener:
             (evt.EVT_ABORTED, audit.association_ended),
         ]
         self._server: ThreadedAssociationServer | None = None
+        self._storage_route = StorageRoute(self.ae.maximum_associations)
 
     @property
     def port(self) -> int:
@@ -139,6 +150,12 @@ class DicomListener:
         self.audit.stored(event, status)
         return status
 
+    def _store_fast(self, sock: socket.socket, address: Any) -> None:
+        self._storage_route.serve(StorageAssociation(
+            sock, address, receive=self.intake.receive, new_tmp=self.intake.store.new_tmp, audit=self.audit,
+            max_pdu=MAX_PDU,
+        ))
+
     def start(self) -> None:
         # AE.start_server, with the handshake moved out of the accepting thread (TlsAssociationServer)
         server = self.ae.make_server(
@@ -147,6 +164,8 @@ class DicomListener:
             evt_handlers=self.handlers,
             server_class=TlsAssociationServer,
         )
+        if self.tls is None:
+            server.storage = self._store_fast
         threading.Thread(target=make_target(server.serve_forever), name="dicom-listener", daemon=True).start()
         self._server = server
         tls = " (TLS)" if self.tls is not None else ""

@@ -45,6 +45,12 @@ DEFAULT_SOURCE_UID = "2.25." + str(
     uuid.uuid5(uuid.NAMESPACE_URL, "urn:xds-affinity-domain:imaging-source").int
 )
 
+# PS3.7 D.3.3.2: this implementation's class UID and version name (A-ASSOCIATE, PS3.10 File Meta Information)
+IMPLEMENTATION_CLASS_UID = "2.25." + str(
+    uuid.uuid5(uuid.NAMESPACE_URL, "urn:xds-affinity-domain:dicom-implementation").int
+)
+IMPLEMENTATION_VERSION = "XDS_AFFINITY_1"
+
 
 # UIDs this source creates (KOS instance, series, submission set): 2.25.<uuid4>
 def new_uid() -> str:
