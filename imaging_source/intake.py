@@ -1,8 +1,8 @@
 """C-STORE SCP (DICOM PS3.4 Annex B Storage Service Class) and file import, into the instance store.
 
-pynetdicom writes each received data set straight to a temporary PS3.10 file (``STORE_RECV_CHUNKED_DATASET``,
-set by imaging_source.listener), so memory does not grow with instance size; the handler checks the header,
-then renames the file into the store (same file system: no copy).
+Each received data set arrives as a temporary PS3.10 file (written by imaging_source.store_scp, or by
+pynetdicom with ``STORE_RECV_CHUNKED_DATASET``), so memory does not grow with instance size; ``receive``
+checks the header, then renames the file into the store (same file system: no copy).
 """
 
 from __future__ import annotations
@@ -71,11 +71,13 @@ class Intake:
         if meta.sop_instance_uid != sop_instance_uid or meta.sop_class_uid != sop_class_uid:
             self.refused += 1
             return status(STATUS_DATASET_MISMATCH, "data set SOP Class/Instance UID differ from the request")
-        return self._store(path, meta, move=True)
+        # PS3.4 B.2.3: Success once stored; made durable (fsync) before its manifest is published, not per
+        # instance (imaging_source.store.InstanceStore.add)
+        return self._store(path, meta, move=True, durable=False)
 
-    def _store(self, path: Path, meta: InstanceMeta, *, move: bool) -> Dataset:
+    def _store(self, path: Path, meta: InstanceMeta, *, move: bool, durable: bool) -> Dataset:
         try:
-            added = self.store.add(path, meta, move=move)
+            added = self.store.add(path, meta, move=move, durable=durable)
         except OSError as exc:
             # PS3.4 Table B.2-1 A7xx: Refused, Out of Resources
             log.error("cannot store %s: %s", meta.sop_instance_uid, exc)
@@ -95,7 +97,7 @@ class Intake:
             meta = InstanceMeta.read(path)
         except BadInstance as exc:
             return None, f"skipped: {exc}"
-        result = self._store(path, meta, move=False)
+        result = self._store(path, meta, move=False, durable=True)
         if result.Status != STATUS_SUCCESS:
             return None, f"failed: {result.get('ErrorComment', '')}"
         return meta.study_uid, "stored"

@@ -223,6 +223,8 @@ class Publisher:
         instances = self.store.find_instances(study_uid=study_uid)
         if not instances:
             return None
+        # the manifest tells the affinity domain the instances are kept here: they are on disk before it is
+        self.store.make_durable(instances)
         previous = self.store.published_manifest(study_uid)
         study = StudyInfo.of(row)
         kos_uid = new_uid()

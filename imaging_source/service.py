@@ -4,6 +4,7 @@ completion watcher, and the HTTP endpoints ``POST /xds/imaging`` (RAD-69), ``GET
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -31,6 +32,8 @@ from xds.vocabulary import AUDIT_TX_RAD_55, AUDIT_TX_RAD_107
 
 PATH = "/xds/imaging"
 WADO_PATH = "/wado"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -83,6 +86,10 @@ class ImagingSource:
         return [rad69, wado, *wado_rs]
 
     async def start(self) -> None:
+        # instances of unpublished studies were not fsynced yet: a power loss may have taken some
+        lost = await anyio.to_thread.run_sync(self.store.check_unpublished)
+        if lost:
+            log.warning("%d received instance(s) lost in a power failure are no longer indexed", lost)
         await anyio.to_thread.run_sync(self.listener.start)
         await self.watcher.start()
 

@@ -6,16 +6,15 @@ Layout under ``<data_dir>/imaging/``:
   ``transcoded/<transfer syntax>/<sop>.dcm`` instances re-encoded for a retrieve (a cache; may be deleted)
   ``tmp/``                                 files being written
 
-Order of operations: the file is fsynced, renamed into place and its folder fsynced, then the index row is
-committed. A crash between the two leaves a file without row (invisible, overwritten by the next copy);
-never a row without its file. A SOP Instance UID that is already held is not stored again (duplicates are
-idempotent).
+Order of operations: the index rows are written, the file renamed into place, then the rows committed. A
+crash between the two leaves a file without row (invisible, overwritten by the next copy); never a row
+without its file. When the file is fsynced is said at ``add``. A SOP Instance UID that is already held is not
+stored again (duplicates are idempotent).
 All methods block; async callers use anyio.to_thread.
 """
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import time
@@ -25,13 +24,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from imaging_source import tables as t
 from imaging_source.instance_meta import InstanceMeta
+from xds import raw_sql
 from xds.db import make_engine, migrate, writer
 from xds.files import fsync_dir, fsync_file
+from xds.raw_sql import Compiled
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CHUNK = 1 << 20
@@ -41,28 +43,21 @@ _SERIES_CACHE = 100_000  # series UIDs remembered as indexed (then forgotten all
 _HAS_INSTANCE = select(t.instance.c.sop_instance_uid).where(
     t.instance.c.sop_instance_uid == bindparam("uid")
 )
-_HAS_SERIES = select(t.series.c.series_uid).where(t.series.c.series_uid == bindparam("uid"))
-_TOUCH_STUDY = (
-    update(t.study)
-    .where(t.study.c.study_uid == bindparam("uid"))
-    .values(last_received=bindparam("now"), dirty=True)
-)
-_INSERT_INSTANCE = insert(t.instance)
 
 
-def _fsync_in_place(source: Path, target: Path) -> bool:
-    """Flush ``source`` and rename it to ``target`` when both are on one file system (no copy); False, with
-    nothing done, when they are not."""
+class _Held(Exception):
+    """The instance is in the index already."""
+
+
+def _same_file_system(path: Path, folder: Path) -> bool:
+    return os.stat(path).st_dev == os.stat(folder).st_dev
+
+
+def _size(path: Path) -> int | None:
     try:
-        if os.stat(source).st_dev != os.stat(target.parent).st_dev:
-            return False
-        fsync_file(source)
-        os.replace(source, target)
-    except OSError as exc:
-        if exc.errno == errno.EXDEV:
-            return False
-        raise
-    return True
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def _safe(uid: str) -> str:
@@ -103,6 +98,16 @@ class InstanceStore:
         migrate(self.engine, MIGRATIONS)
         self._writer = writer(self.engine)
         self._series: set[str] = set()  # series known to be indexed
+        # the intake's statements, compiled once for the dialect and run on the driver (xds.raw_sql)
+        dialect_insert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgresql_insert
+        upsert = dialect_insert(t.study)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[t.study.c.study_uid],
+            set_={"last_received": upsert.excluded.last_received, "dirty": upsert.excluded.dirty},
+        )
+        self._upsert_study = Compiled(upsert, self.engine)
+        self._insert_series = Compiled(dialect_insert(t.series).on_conflict_do_nothing(), self.engine)
+        self._insert_instance = Compiled(dialect_insert(t.instance).on_conflict_do_nothing(), self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -143,94 +148,96 @@ class InstanceStore:
             found = conn.execute(_HAS_INSTANCE, {"uid": sop_instance_uid}).first()
         return found is not None
 
-    def add(self, source: Path, meta: InstanceMeta, *, move: bool = True) -> bool:
+    def add(self, source: Path, meta: InstanceMeta, *, move: bool = True, durable: bool = True) -> bool:
         """Store the checked file at ``source`` (moved when ``move``, else copied) and index it. Returns
         False when the instance was already held (nothing changes; ``source`` is left to the caller).
 
-        On return the file and its directory entry are on disk (one fsync of the file before it gets its
-        name, one of its folder after): PS3.4 B.2.3 lets the C-STORE SCP answer Success only once it "has
-        successfully stored" the instance, so this happens per instance, before the answer."""
-        if self.has(meta.sop_instance_uid):
-            return False
+        The row is written and the file renamed into place in one transaction: a crash leaves either both or
+        at most a file without row (invisible, replaced by the next copy), never a row without its file.
+        ``durable`` (an import) fsyncs the file before and its folder after the rename, before the commit.
+        The C-STORE intake passes False: the instance is then in the page cache, safe from a crash of this
+        process but not of the machine, until ``make_durable`` runs before its study's manifest is published
+        (imaging_source.rad68); ``check_unpublished`` drops the rows of files a power loss took."""
         relative = f"{_safe(meta.study_uid)}/{_safe(meta.series_uid)}/{_safe(meta.sop_instance_uid)}.dcm"
         target = self.instances / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        # a received file is flushed where it was written and renamed into place; an import, or a file on
-        # another file system, is copied under tmp/, flushed, then renamed into place
-        if not (move and _fsync_in_place(source, target)):
-            temporary = self.new_tmp()
-            try:
-                shutil.copyfile(source, temporary)
-                fsync_file(temporary)
-                os.replace(temporary, target)
-            except BaseException:
-                temporary.unlink(missing_ok=True)
-                raise
-        fsync_dir(target.parent)
+        staged = source
+        if not (move and _same_file_system(source, target.parent)):
+            # an import, or a file on another file system: copied under tmp/ (unless already held)
+            if self.has(meta.sop_instance_uid):
+                return False
+            staged = self.new_tmp()
+            shutil.copyfile(source, staged)
         try:
-            self._index(meta, relative, target.stat().st_size)
-        except IntegrityError:
-            return False  # the same instance, stored concurrently: the other copy's row stands
-        return True
-
-    def _index(self, meta: InstanceMeta, relative: str, size: int) -> None:
-        # one short write transaction of prepared statements (their SQL is compiled once, not per instance)
-        now = time.time()
-        with self.write() as conn:
-            updated = conn.execute(_TOUCH_STUDY, {"uid": meta.study_uid, "now": now})
-            if updated.rowcount == 0:
-                conn.execute(
-                    insert(t.study),
-                    dict(
-                        study_uid=meta.study_uid,
-                        patient_id=meta.patient_id,
-                        issuer=meta.issuer,
-                        patient_name=meta.patient_name,
-                        birth_date=meta.birth_date,
-                        sex=meta.sex,
-                        study_date=meta.study_date,
-                        study_time=meta.study_time,
-                        accession=meta.accession,
-                        study_id=meta.study_id,
-                        description=meta.study_description,
-                        referring=meta.referring,
-                        last_received=now,
-                        dirty=True,
-                    ),
-                )
-            known = meta.series_uid in self._series
-            if not known and conn.execute(_HAS_SERIES, {"uid": meta.series_uid}).first() is None:
-                conn.execute(
-                    insert(t.series),
-                    dict(
-                        series_uid=meta.series_uid,
-                        study_uid=meta.study_uid,
-                        modality=meta.modality,
-                        series_number=meta.series_number,
-                        description=meta.series_description,
-                        body_part=meta.body_part,
-                        anatomic_region=meta.anatomic_region,
-                    ),
-                )
-            conn.execute(
-                _INSERT_INSTANCE,
-                dict(
-                    sop_instance_uid=meta.sop_instance_uid,
-                    series_uid=meta.series_uid,
-                    study_uid=meta.study_uid,
-                    sop_class_uid=meta.sop_class_uid,
-                    transfer_syntax_uid=meta.transfer_syntax_uid,
-                    instance_number=meta.instance_number,
-                    has_pixels=meta.has_pixels,
-                    path=relative,
-                    size=size,
-                    received=now,
-                ),
-            )
-        # series rows are never deleted: once committed, later instances skip the look-up
+            if durable:
+                fsync_file(staged)
+            size = staged.stat().st_size
+            with raw_sql.transaction(self.engine) as conn:
+                self._index(conn, meta, relative, size)
+                os.replace(staged, target)
+                if durable:
+                    fsync_dir(target.parent)
+        except _Held:
+            return False
+        finally:
+            if staged is not source:
+                staged.unlink(missing_ok=True)
+        # series rows are never deleted: once committed, later instances skip their insert
         if len(self._series) > _SERIES_CACHE:
             self._series.clear()
         self._series.add(meta.series_uid)
+        return True
+
+    def _index(self, conn: raw_sql.Transaction, meta: InstanceMeta, relative: str, size: int) -> None:
+        """The rows of one new instance (prepared statements, compiled once); _Held when it is not new."""
+        now = time.time()
+        conn.execute(self._upsert_study, dict(
+            study_uid=meta.study_uid, patient_id=meta.patient_id, issuer=meta.issuer,
+            patient_name=meta.patient_name, birth_date=meta.birth_date, sex=meta.sex,
+            study_date=meta.study_date, study_time=meta.study_time, accession=meta.accession,
+            study_id=meta.study_id, description=meta.study_description, referring=meta.referring,
+            last_received=now, dirty=True,
+        ))
+        if meta.series_uid not in self._series:
+            conn.execute(self._insert_series, dict(
+                series_uid=meta.series_uid, study_uid=meta.study_uid, modality=meta.modality,
+                series_number=meta.series_number, description=meta.series_description,
+                body_part=meta.body_part, anatomic_region=meta.anatomic_region,
+            ))
+        inserted = conn.execute(self._insert_instance, dict(
+            sop_instance_uid=meta.sop_instance_uid, series_uid=meta.series_uid, study_uid=meta.study_uid,
+            sop_class_uid=meta.sop_class_uid, transfer_syntax_uid=meta.transfer_syntax_uid,
+            instance_number=meta.instance_number, has_pixels=meta.has_pixels, path=relative, size=size,
+            received=now,
+        ))
+        if inserted == 0:
+            raise _Held  # the same SOP Instance again: the transaction (the study's touch too) rolls back
+
+    def make_durable(self, instances: Iterable[StoredInstance]) -> None:
+        """fsync the files of ``instances`` and the folders that name them (POSIX: a new entry is durable once
+        its folder is). Files the kernel has written back already cost little."""
+        folders: set[Path] = {self.instances}
+        for inst in instances:
+            fsync_file(inst.path)
+            folders.update((inst.path.parent, inst.path.parent.parent))
+        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+            fsync_dir(folder)
+
+    def check_unpublished(self) -> int:
+        """At start-up: drop the rows of instances not yet made durable (studies with unpublished instances)
+        whose file a power loss took or cut short. Returns how many."""
+        with self.read() as conn:
+            rows = conn.execute(
+                select(t.instance.c.sop_instance_uid, t.instance.c.path, t.instance.c.size)
+                .join(t.study, t.study.c.study_uid == t.instance.c.study_uid)
+                .where(t.study.c.dirty.is_(True))
+            ).all()
+        lost = [row.sop_instance_uid for row in rows if _size(self.instances / row.path) != row.size]
+        with self.write() as conn:
+            for start in range(0, len(lost), 500):
+                batch = lost[start : start + 500]
+                conn.execute(delete(t.instance).where(t.instance.c.sop_instance_uid.in_(batch)))
+        return len(lost)
 
     # --- reads ------------------------------------------------------------------------------------------
 
