@@ -30,6 +30,7 @@ from imaging_source.config import ImagingConfig
 from imaging_source.instance_meta import valid_uid
 from imaging_source.kos import StudyInfo
 from imaging_source.patient import affinity_patient_id
+from imaging_source.send import ON_STORE_STATUS
 from imaging_source.store import InstanceStore
 from imaging_source.vocabulary import STATUS_MOVE_DESTINATION_UNKNOWN, STATUS_PENDING, STATUS_SUCCESS
 from xds.audit.events import (
@@ -88,11 +89,16 @@ class _Retrieval:
         self.started = False  # pynetdicom asked for the first one: the destination took the association
 
     def on_message(self, event: Any) -> None:
+        """EVT_DIMSE_RECV on a pynetdicom sub-association."""
         if isinstance(event.message, C_STORE_RSP):
-            if _is_success(int(event.message.command_set.Status)):
-                self.completed += 1
-            else:
-                self.failed += 1
+            self.on_status(int(event.message.command_set.Status))
+
+    def on_status(self, status: int) -> None:
+        """The status of a sub-operation's C-STORE-RSP."""
+        if _is_success(status):
+            self.completed += 1
+        else:
+            self.failed += 1
 
     def pass_on(self, answers: Iterator[Any]) -> Iterator[Any]:
         """Yield the handler's count and (status, data set) answers, noting what they say."""
@@ -258,6 +264,7 @@ class ImagingAudit:
                         extra = dict(target[2])
                         extra["evt_handlers"] = [*extra.get("evt_handlers", []),
                                                  (evt.EVT_DIMSE_RECV, retrieval.on_message)]
+                        extra[ON_STORE_STATUS] = retrieval.on_status  # our own sub-association's hook
                         target = (target[0], target[1], extra)
                 yield target
                 yield from retrieval.pass_on(answers)

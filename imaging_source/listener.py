@@ -19,7 +19,6 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 from pynetdicom import (
-    AE,
     ALL_TRANSFER_SYNTAXES,
     AllStoragePresentationContexts,
     _config,
@@ -41,6 +40,7 @@ from imaging_source.audit import ImagingAudit
 from imaging_source.config import ImagingConfig
 from imaging_source.intake import Intake
 from imaging_source.qr import QueryRetrieve, nodelay
+from imaging_source.send import ListenerAE
 from imaging_source.store_scp import StorageAssociation, StorageRoute, peek_request, storage_only
 from xds.tls import HANDSHAKE_TIMEOUT
 
@@ -112,7 +112,7 @@ class DicomListener:
         self.tls = tls
         self.intake = intake
         self.audit = audit
-        self.ae = AE(ae_title=config.ae_title)
+        self.ae = ListenerAE(config.ae_title, intake.store)
         self.ae.maximum_pdu_size = MAX_PDU
         self.ae.network_timeout = 60
         self.ae.acse_timeout = 30

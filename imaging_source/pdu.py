@@ -170,8 +170,59 @@ def associate_ac(
     return _pdu(A_ASSOCIATE_AC, fixed + b"".join(items))
 
 
+def associate_rq(
+    called_ae: str,
+    calling_ae: str,
+    contexts: list[tuple[int, str, list[str]]],
+    *,
+    max_length: int,
+    implementation_class_uid: str,
+    implementation_version: str,
+) -> bytes:
+    """PS3.8 9.3.2: A-ASSOCIATE-RQ proposing (context id, abstract syntax, transfer syntaxes)."""
+    fixed = struct.pack(">HH", 1, 0) + called_ae.encode("ascii", "replace").ljust(16)[:16]
+    fixed += calling_ae.encode("ascii", "replace").ljust(16)[:16] + bytes(32)
+    items = [_item(0x10, _uid(APPLICATION_CONTEXT))]
+    for context_id, abstract, syntaxes in contexts:
+        subitems = _item(0x30, _uid(abstract)) + b"".join(_item(0x40, _uid(ts)) for ts in syntaxes)
+        items.append(_item(0x20, bytes((context_id, 0, 0, 0)) + subitems))
+    user = _item(0x51, struct.pack(">I", max_length)) + _item(0x52, _uid(implementation_class_uid))
+    user += _item(0x55, implementation_version.encode("ascii")[:16])
+    items.append(_item(0x50, user))
+    return _pdu(A_ASSOCIATE_RQ, fixed + b"".join(items))
+
+
+@dataclass
+class AssociateAccept:
+    """PS3.8 9.3.3: what an A-ASSOCIATE-AC accepted."""
+
+    accepted: dict[int, str]  # context id -> transfer syntax, for the contexts with result acceptance
+    max_length: int = 0  # the acceptor's maximum P-DATA-TF length (0: no limit)
+
+
+def parse_associate_ac(body: bytes | memoryview) -> AssociateAccept:
+    view = memoryview(body)
+    if len(view) < 68:
+        raise ProtocolError(ABORT_INVALID_PARAMETER, "A-ASSOCIATE-AC shorter than its fixed fields")
+    accept = AssociateAccept({})
+    for item_type, value in _items(view[68:]):
+        if item_type == 0x21 and len(value) >= 4 and value[2] == ACCEPTANCE:
+            syntaxes = [_text(sub) for sub_type, sub in _items(value[4:]) if sub_type == 0x40]
+            if syntaxes:
+                accept.accepted[value[0]] = syntaxes[0]
+        elif item_type == 0x50:
+            for sub_type, sub in _items(value):
+                if sub_type == 0x51 and len(sub) == 4:
+                    accept.max_length = struct.unpack(">I", sub)[0]
+    return accept
+
+
 def associate_rj(result: int, source: int, reason: int) -> bytes:
     return _pdu(A_ASSOCIATE_RJ, bytes((0, result, source, reason)))
+
+
+def release_rq() -> bytes:
+    return _pdu(A_RELEASE_RQ, bytes(4))
 
 
 def release_rp() -> bytes:

@@ -1,6 +1,10 @@
 """Stored instances sent as they are on disk by the C-STORE sub-operations of C-MOVE and C-GET (PS3.4 C.4.2.3,
 C.4.3.3).
 
+Without TLS, a C-MOVE's association to its destination is our own (imaging_source.store_scu): ``ListenerAE``
+hands pynetdicom's C-MOVE SCP a ``MoveSubAssociation`` with the few members it uses of an association. The
+rest of this docstring is about the sub-operations that stay with pynetdicom (C-GET, and C-MOVE over TLS).
+
 pynetdicom's Q/R SCP takes a pydicom Dataset from the handler for each sub-operation and encodes it again;
 the instance would be decoded from its file only for that (measured: a third of the time of a C-MOVE).
 ``StoredFile`` is a stand-in Dataset holding the UIDs (for the handler's callers) and the file's path, and
@@ -13,22 +17,29 @@ in the stored transfer syntax is the instance decoded, for pynetdicom to convert
 from __future__ import annotations
 
 import functools
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pynetdicom import _config
+from pynetdicom import AE, _config
 from pynetdicom.association import Association
 
-from imaging_source.store import StoredInstance
+from imaging_source.header import data_set_offset
+from imaging_source.store import InstanceStore, StoredInstance
+from imaging_source.store_scu import StoreScu
+from imaging_source.transcode import deliver
+
+log = logging.getLogger(__name__)
 
 # pynetdicom sends a data set given as a file path from the file, in pieces (never the whole in memory)
 _config.STORE_SEND_CHUNKED_DATASET = True
 
 
 class StoredFile(Dataset):
-    """A stored instance to send from its file: a Dataset with the UIDs only, and the path."""
+    """A stored instance to send from its file: a Dataset with the UIDs only, the instance and its path."""
 
     def __init__(self, inst: StoredInstance) -> None:
         super().__init__()
@@ -37,9 +48,11 @@ class StoredFile(Dataset):
         self.StudyInstanceUID = inst.study_uid
         self.SeriesInstanceUID = inst.series_uid
         self.stored_path = inst.path
+        self.instance = inst
 
-    # pydicom's Dataset keeps unknown attributes on the instance: the path is no data element
+    # pydicom's Dataset keeps unknown attributes on the instance: these are no data elements
     stored_path: Path
+    instance: StoredInstance
 
 
 def _from_file(send_c_store: Any) -> Any:
@@ -56,6 +69,83 @@ def _from_file(send_c_store: Any) -> Any:
 
     send.sends_stored_files = True  # type: ignore[attr-defined]
     return send
+
+
+# the key under which a C-MOVE handler may pass a callback for each sub-operation's status to ``associate``
+ON_STORE_STATUS = "on_store_status"
+
+
+class _Refused:
+    """pynetdicom closes the socket of a sub-association that was not established: there is none."""
+
+    class socket:  # noqa: N801 - the attribute pynetdicom reads
+        @staticmethod
+        def close() -> None:
+            pass
+
+
+class MoveSubAssociation:
+    """What pynetdicom's C-MOVE SCP uses of the association to the move destination: ``is_established``,
+    ``send_c_store`` (of StoredFiles), ``release`` (and ``dul.socket.close`` when it was refused)."""
+
+    dul = _Refused
+
+    def __init__(self, scu: StoreScu | None, store: InstanceStore, on_status: Callable[[int], None]) -> None:
+        self.scu = scu
+        self.store = store
+        self.on_status = on_status
+        self.is_established = scu is not None
+
+    def send_c_store(
+        self,
+        dataset: Dataset,
+        msg_id: int = 1,
+        priority: int = 2,
+        originator_aet: str | None = None,
+        originator_id: int | None = None,
+    ) -> Dataset:
+        if self.scu is None or not isinstance(dataset, StoredFile):
+            raise ValueError("only stored instances go out on an established association")
+        inst = dataset.instance
+        # PS3.4 C.4.2.3.1: as stored, or transcoded to a syntax the destination accepted for the class
+        path, syntax = deliver(self.store, inst, self.scu.accepted_syntaxes(inst.sop_class_uid))
+        status = self.scu.send(
+            path, data_set_offset(path), inst.sop_class_uid, inst.sop_instance_uid, syntax,
+            message_id=msg_id, originator_ae=str(originator_aet or "").strip(), originator_id=originator_id,
+        )
+        self.on_status(status)
+        answer = Dataset()
+        answer.Status = status
+        return answer
+
+    def release(self) -> None:
+        if self.scu is not None:
+            self.scu.release()
+
+
+class ListenerAE(AE):
+    """The listener's AE: a C-MOVE's sub-association without TLS is a MoveSubAssociation."""
+
+    def __init__(self, ae_title: str, store: InstanceStore) -> None:
+        super().__init__(ae_title=ae_title)
+        self.store = store
+
+    def associate(self, addr: str, port: int, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        on_status = kwargs.pop(ON_STORE_STATUS, None) or (lambda _status: None)
+        contexts = kwargs.get("contexts")
+        if args or kwargs.get("tls_args") or not contexts:
+            return super().associate(addr, port, *args, **kwargs)
+        proposed = [(str(cx.abstract_syntax), [str(ts) for ts in cx.transfer_syntax]) for cx in contexts]
+        try:
+            scu = StoreScu.open(
+                addr, port, called_ae=str(kwargs.get("ae_title", "ANY-SCP")), calling_ae=str(self.ae_title),
+                contexts=proposed, timeout=float(self.acse_timeout or 30),
+            )
+            scu.sock.settimeout(float(self.dimse_timeout or 120))
+        except (OSError, ValueError) as exc:
+            log.warning("C-MOVE destination %s:%s refused the association: %s", addr, port, exc)
+            scu = None
+        return MoveSubAssociation(scu, self.store, on_status)
 
 
 if not getattr(Association.send_c_store, "sends_stored_files", False):
