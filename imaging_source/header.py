@@ -228,11 +228,9 @@ def read(path: Path) -> tuple[dict[str, str], bool] | None:
     return {**meta, **values}, walker.has_pixels
 
 
-def data_set_offset(path: Path) -> int:
-    """Where the data set of the PS3.10 file at ``path`` starts: after its File Meta Information."""
-    with path.open("rb") as file:
-        data = file.read(_FIRST_READ)
+def data_set_offset(head: bytes) -> int:
+    """Where the data set of a PS3.10 file starts (after its File Meta Information), from its first bytes."""
     try:
-        return _meta(data)[1]
+        return _meta(head)[1]
     except (_NeedMore, _Unreadable, struct.error) as exc:
-        raise ValueError(f"{path.name}: no PS3.10 File Meta Information") from exc
+        raise ValueError("no PS3.10 File Meta Information") from exc

@@ -67,9 +67,21 @@ class TlsAssociationServer(ThreadedAssociationServer):
     """pynetdicom's threaded server, but the TLS handshake runs in the connection's own thread, within
     HANDSHAKE_TIMEOUT: pynetdicom does it in the accepting thread, where one peer that connects and stays
     silent would stop every other peer from getting in. Without TLS, an association that only stores goes
-    to ``storage`` (imaging_source.store_scp) instead of pynetdicom."""
+    to ``storage`` (imaging_source.store_scp) instead of pynetdicom, and pynetdicom sees only the supported
+    contexts whose abstract syntax was proposed: it deep-copies the list for every association (0.15 s for
+    all 170, measured), and the others play no part in the answer (PS3.8 9.3.3.2)."""
 
     storage: Callable[[socket.socket, Any], None] | None = None
+    _proposed = threading.local()  # the contexts of the association this thread is setting up
+
+    @property  # type: ignore[override]
+    def contexts(self) -> list[Any]:
+        narrowed = getattr(self._proposed, "contexts", None)
+        return self._contexts if narrowed is None else narrowed
+
+    @contexts.setter
+    def contexts(self, value: list[Any]) -> None:
+        self._contexts = value
 
     def get_request(self) -> tuple[socket.socket, Any]:
         assert self.socket is not None
@@ -92,7 +104,13 @@ class TlsAssociationServer(ThreadedAssociationServer):
             if proposed is not None and storage_only(proposed):
                 self.storage(request, client_address)
                 return
-        super().process_request_thread(request, client_address)
+            if proposed is not None:
+                wanted = {c.abstract_syntax for c in proposed.contexts}
+                self._proposed.contexts = [cx for cx in self._contexts if cx.abstract_syntax in wanted]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._proposed.contexts = None
 
     def shutdown(self) -> None:
         with contextlib.suppress(ValueError):  # not in the AE's list of servers it started itself

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,11 +27,13 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pynetdicom import AE, _config
 from pynetdicom.association import Association
+from pynetdicom.dimse import DIMSEServiceProvider
+from pynetdicom.dimse_primitives import C_GET, C_MOVE
 
-from imaging_source.header import data_set_offset
 from imaging_source.store import InstanceStore, StoredInstance
 from imaging_source.store_scu import StoreScu
 from imaging_source.transcode import deliver
+from imaging_source.vocabulary import STATUS_PENDING
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +113,7 @@ class MoveSubAssociation:
         # PS3.4 C.4.2.3.1: as stored, or transcoded to a syntax the destination accepted for the class
         path, syntax = deliver(self.store, inst, self.scu.accepted_syntaxes(inst.sop_class_uid))
         status = self.scu.send(
-            path, data_set_offset(path), inst.sop_class_uid, inst.sop_instance_uid, syntax,
+            path, inst.sop_class_uid, inst.sop_instance_uid, syntax,
             message_id=msg_id, originator_ae=str(originator_aet or "").strip(), originator_id=originator_id,
         )
         self.on_status(status)
@@ -150,3 +153,27 @@ class ListenerAE(AE):
 
 if not getattr(Association.send_c_store, "sends_stored_files", False):
     Association.send_c_store = _from_file(Association.send_c_store)  # type: ignore[method-assign]
+
+
+# PS3.4 C.4.2.1.6 / C.4.3.1.6 (C.4.2.2, C.4.3.2): Pending responses to a C-MOVE or C-GET are optional;
+# pynetdicom sends one after every sub-operation (half the time of a C-MOVE, measured). One per interval
+# still shows the requestor how far it got (dcm4chee's sendPendingCMoveInterval does the same).
+PENDING_INTERVAL = 1.0
+
+
+def _fewer_pending(send_msg: Any) -> Any:
+    @functools.wraps(send_msg)
+    def send(self: DIMSEServiceProvider, primitive: Any, context_id: int) -> None:
+        if isinstance(primitive, C_MOVE | C_GET) and primitive.Status == STATUS_PENDING:
+            now = time.monotonic()
+            if now - getattr(self, "_last_pending", 0.0) < PENDING_INTERVAL:
+                return
+            self._last_pending = now  # type: ignore[attr-defined]
+        send_msg(self, primitive, context_id)
+
+    send.sends_fewer_pending = True  # type: ignore[attr-defined]
+    return send
+
+
+if not getattr(DIMSEServiceProvider.send_msg, "sends_fewer_pending", False):
+    DIMSEServiceProvider.send_msg = _fewer_pending(DIMSEServiceProvider.send_msg)  # type: ignore[method-assign]

@@ -9,14 +9,17 @@ out as the peer's maximum PDU size allows, in one send; the answer is read as so
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 from pathlib import Path
 
 from imaging_source import dimse, pdu
+from imaging_source.header import data_set_offset
 from imaging_source.vocabulary import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION
 
 BLOCK = 1 << 20
 READ = 1 << 16
+HEAD = 1 << 16  # the File Meta Information is within the first 64 KiB of a file
 
 
 class AssociationFailed(ConnectionError):
@@ -74,7 +77,6 @@ class StoreScu:
     def send(
         self,
         path: Path,
-        offset: int,
         sop_class_uid: str,
         sop_instance_uid: str,
         transfer_syntax: str,
@@ -83,8 +85,8 @@ class StoreScu:
         originator_ae: str = "",
         originator_id: int | None = None,
     ) -> int:
-        """C-STORE the data set at ``offset`` of the file at ``path`` (PS3.10 File Meta Information skipped)
-        on the context accepted for (SOP Class, transfer syntax): the status of the C-STORE-RSP."""
+        """C-STORE the data set of the PS3.10 file at ``path`` (its File Meta Information is not sent, PS3.10
+        7.1) on the context accepted for (SOP Class, transfer syntax): the status of the C-STORE-RSP."""
         context_id = next(
             (cid for cid, ts in self.accept.accepted.items()
              if ts == transfer_syntax and self.proposed.get(cid) == sop_class_uid),
@@ -94,31 +96,35 @@ class StoreScu:
             raise ValueError(f"no accepted presentation context for {sop_class_uid} in {transfer_syntax}")
         command = dimse.store_rq(message_id, sop_class_uid, sop_instance_uid, originator_ae=originator_ae,
                                  originator_id=originator_id)
-        self.sock.sendall(b"".join(pdu.fragments(context_id, 0x01, command, self.accept.max_length)))
-        self._data_set(context_id, path, offset)
+        self._message(context_id, command, path)
         return self._response(message_id)
 
-    def _data_set(self, context_id: int, path: Path, offset: int) -> None:
-        # PS3.8 9.3.5 / Annex E: fragments of at most the peer's maximum length, the last one marked
+    def _message(self, context_id: int, command: bytes, path: Path) -> None:
+        # PS3.8 9.3.5 / Annex E: the command, then the data set in fragments of at most the peer's maximum
+        # length, the last of each marked; the command goes out with the first block of the data set
         room = self.accept.max_length - 6 if self.accept.max_length else BLOCK
-        block = bytearray(max(room, BLOCK // room * room))
-        view = memoryview(block)
-        with path.open("rb") as file:
-            left = file.seek(0, 2) - offset
-            file.seek(offset)
+        block = memoryview(bytearray(max(room, BLOCK // room * room)))
+        with path.open("rb", buffering=0) as file:
+            left = os.fstat(file.fileno()).st_size
+            count = file.readinto(block)
+            offset = data_set_offset(bytes(block[: min(count, HEAD)]))
+            left -= offset
+            data = block[offset:count]
+            pieces: list[bytes | memoryview] = [*pdu.fragments(context_id, 1, command, room + 6)]
             while True:
-                count = file.readinto(view[: min(len(block), left)]) if left else 0
-                if left and not count:
-                    raise OSError(f"{path} ended early")
-                left -= count
-                pieces = []
-                for start in range(0, max(count, 1), room):
-                    piece = view[start : min(start + room, count)]
-                    last = 2 if not left and start + room >= count else 0
+                left -= len(data)
+                for start in range(0, max(len(data), 1), room):
+                    piece = data[start : start + room]
+                    last = 2 if left <= 0 and start + room >= len(data) else 0
                     pieces += [pdu.pdata_header(context_id, last, len(piece)), piece]
                 self.sock.sendall(b"".join(pieces))
-                if not left:
+                if left <= 0:
                     return
+                count = file.readinto(block[: min(len(block), left)])
+                if not count:
+                    raise OSError(f"{path.name} ended early")
+                data = block[:count]
+                pieces = []
 
     def _response(self, message_id: int) -> int:
         command = bytearray()
