@@ -93,27 +93,31 @@ class InstanceMeta:
     anatomic_region: str
 
     @classmethod
-    def read(cls, path: Path) -> InstanceMeta:
-        """Read and check the header of the DICOM file at ``path``; BadInstance when it is not usable."""
+    def read(cls, path: Path, *, check_file_meta: bool = True) -> InstanceMeta:
+        """Read and check the header of the DICOM file at ``path``; BadInstance when it is not usable.
+        ``check_file_meta=False`` for a received file, whose File Meta was written from the C-STORE-RQ."""
         try:
             quick = header.read(path)
             if quick is not None:
-                return cls.of_values(*quick)
+                return cls.of_values(*quick, check_file_meta=check_file_meta)
             # what the quick reader does not walk (deflated, no preamble, broken): pydicom reads or refuses it
-            return cls.of(dcmread(path, stop_before_pixels=True))
+            ds = dcmread(path, stop_before_pixels=True)
+            return cls.of(ds, check_file_meta=check_file_meta)
         except BadInstance:
             raise
         except (InvalidDicomError, EOFError, OSError, ValueError, TypeError, KeyError, IndexError) as exc:
             raise BadInstance(f"cannot read the DICOM file: {exc}") from exc
 
     @classmethod
-    def of(cls, ds: Dataset) -> InstanceMeta:
+    def of(cls, ds: Dataset, *, check_file_meta: bool = True) -> InstanceMeta:
         # "PixelData" may be absent from a header read that stopped before it: look at Rows instead
         has_pixels = "Rows" in ds or "PixelData" in ds or "FloatPixelData" in ds
-        return cls.of_values(_values(ds), has_pixels)
+        return cls.of_values(_values(ds), has_pixels, check_file_meta=check_file_meta)
 
     @classmethod
-    def of_values(cls, values: Mapping[str, str], has_pixels: bool) -> InstanceMeta:
+    def of_values(
+        cls, values: Mapping[str, str], has_pixels: bool, *, check_file_meta: bool = True
+    ) -> InstanceMeta:
         """From the header's text values by keyword (file meta and data set, "Sequence.Keyword" for the
         first item of a sequence)."""
         uids = {keyword: values.get(keyword, "") for keyword in (*UID_KEYWORDS, "TransferSyntaxUID")}
@@ -121,7 +125,7 @@ class InstanceMeta:
             if not valid_uid(value):
                 raise BadInstance(f"{keyword} {value!r} is missing or not a UID")
         # PS3.10 7.1: the meta header names the same instance as the data set
-        for keyword in ("SOPClassUID", "SOPInstanceUID"):
+        for keyword in ("SOPClassUID", "SOPInstanceUID") if check_file_meta else ():
             stored = values.get("MediaStorage" + keyword, "")
             if stored and stored != uids[keyword]:
                 raise BadInstance(f"{keyword} of the data set differs from the File Meta Information")

@@ -61,7 +61,7 @@ class Intake:
         """A received PS3.10 file at ``path`` for the C-STORE of (``sop_class_uid``, ``sop_instance_uid``):
         stored (moved from ``path``) or refused with the PS3.4 Table B.2-1 status for what is wrong."""
         try:
-            meta = InstanceMeta.read(path)
+            meta = InstanceMeta.read(path, check_file_meta=False)
         except BadInstance as exc:
             # PS3.4 B.2.3 / Table B.2-1: Error, Cannot understand (Cxxx)
             self.refused += 1

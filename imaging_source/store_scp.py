@@ -260,12 +260,12 @@ class StorageAssociation:
             self._stored(incoming)
 
     def _command(self, context_id: int) -> None:
+        raw = bytes(self.command)
+        self.command.clear()
         try:
-            command = dimse.decode(self.command)
+            command = dimse.decode(raw)
         except dimse.CommandError as exc:
             raise _Abort(pdu.ABORT_INVALID_PARAMETER, str(exc)) from exc
-        finally:
-            self.command.clear()
         if command.field == dimse.C_ECHO_RQ:
             self._send(context_id, dimse.echo_rsp(command))  # PS3.7 9.3.5: Verification
         elif command.field == dimse.C_STORE_RQ and command.has_data_set:
