@@ -5,6 +5,7 @@ F.2), and the bulk data the metadata points to. Status codes: PS3.18 Table 10.4.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -22,11 +23,11 @@ from imaging_source.instance_meta import valid_uid
 from imaging_source.store import InstanceStore, StoredInstance
 from imaging_source.transcode import CannotTranscode, deliver
 from imaging_source.vocabulary import EXPLICIT_VR_LE
+from xds.files import read_blocks
 
 PREFIX = "/dicomweb"
 DICOM = "application/dicom"
 DICOM_JSON = "application/dicom+json"
-CHUNK = 1 << 20
 BULK_THRESHOLD = 1024
 
 
@@ -79,12 +80,8 @@ async def _multipart(parts: Sequence[tuple[Path, str]], boundary: str) -> AsyncI
     # RFC 2387 / PS3.18 8.7.3.5: one application/dicom part per instance, with its transfer syntax
     for path, ts in parts:
         yield f"--{boundary}\r\nContent-Type: {DICOM}; transfer-syntax={ts}\r\n\r\n".encode("ascii")
-        fh = await anyio.to_thread.run_sync(path.open, "rb")
-        try:
-            while chunk := await anyio.to_thread.run_sync(fh.read, CHUNK):
-                yield chunk
-        finally:
-            await anyio.to_thread.run_sync(fh.close)
+        async for chunk in read_blocks(functools.partial(path.open, "rb")):
+            yield chunk
         yield b"\r\n"
     yield f"--{boundary}--\r\n".encode("ascii")
 

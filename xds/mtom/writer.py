@@ -9,10 +9,8 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import BinaryIO
 
-import anyio.to_thread
-
+from xds.files import READ_BLOCK, read_blocks
 from xds.model.attachment import Attachment
 
 # SOAP 1.2 MTOM 3.2 / XOP 1.0 4.1: the root part carries the SOAP envelope as application/xop+xml
@@ -84,9 +82,8 @@ async def aiter_mtom(
 ) -> AsyncIterator[bytes]:
     """``iter_mtom`` for the event loop: files are opened and read in a worker thread.
 
-    Pieces are at most ``chunk_size`` long; the worker reads ``READ_BLOCK`` (or ``chunk_size`` when larger)
-    per trip, opening the file with the first read and closing it with the last, so that a file of up to one
-    block costs one thread hop instead of four (open, read, the empty read, close).
+    Pieces are at most ``chunk_size`` long; files are read by xds.files.read_blocks, ``READ_BLOCK`` (or
+    ``chunk_size`` when larger) per worker-thread trip.
     """
     root_head = _root_head(boundary, start_id)
     heads = _part_heads(attachments, boundary)
@@ -100,48 +97,14 @@ async def aiter_mtom(
             for offset in range(0, len(view), chunk_size):
                 yield bytes(view[offset : offset + chunk_size])
             continue
-        reader = _BlockReader(attachment, block)
-        try:
-            while data := await anyio.to_thread.run_sync(reader.next):
-                if len(data) <= chunk_size:
-                    yield data
-                    continue
-                view = memoryview(data)
-                for offset in range(0, len(view), chunk_size):
-                    yield bytes(view[offset : offset + chunk_size])
-        finally:
-            reader.close()  # closing a file read from does not block; works in a cancelled task too
+        async for data in read_blocks(attachment.open, block):
+            if len(data) <= chunk_size:
+                yield data
+                continue
+            view = memoryview(data)
+            for offset in range(0, len(view), chunk_size):
+                yield bytes(view[offset : offset + chunk_size])
     yield _close(boundary)
-
-
-# bytes read per worker-thread trip by aiter_mtom (a thread hop costs about as much as copying ~100 KB)
-READ_BLOCK = 1 << 20
-
-
-class _BlockReader:
-    """Reads an attachment's file block by block: opened by the first ``next``, closed at end of file."""
-
-    def __init__(self, attachment: Attachment, block: int) -> None:
-        self.attachment = attachment
-        self.block = block
-        self.fh: BinaryIO | None = None
-        self.done = False
-
-    def next(self) -> bytes:
-        if self.done:
-            return b""
-        if self.fh is None:
-            self.fh = self.attachment.open()
-        data = self.fh.read(self.block)
-        if len(data) < self.block:  # end of file (a regular file reads short only there)
-            self.close()
-        return data
-
-    def close(self) -> None:
-        self.done = True
-        if self.fh is not None:
-            fh, self.fh = self.fh, None
-            fh.close()
 
 
 def _root_head(boundary: str, start_id: str) -> bytes:
