@@ -60,7 +60,6 @@ QR_MODELS = (
     StudyRootQueryRetrieveInformationModelGet,
 )
 MAX_PDU = 0  # no limit on what we receive (PS3.8 9.3.2.1 allows 0 = unlimited)
-SEND_PDU = 1 << 20
 
 
 class TlsAssociationServer(ThreadedAssociationServer):

@@ -164,11 +164,6 @@ class StoreScu:
         finally:
             self.close()
 
-    def abort(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.sendall(pdu.abort(pdu.ABORT_SOURCE_USER))
-        self.close()
-
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.close()
