@@ -122,12 +122,14 @@ def tool(name: str, *args: str, cwd: Path | None = None) -> subprocess.Completed
 
 
 @contextmanager
-def storescp(folder: Path, ae_title: str = "DEST", port: int | None = None) -> Iterator[int]:
-    """dcmtk storescp receiving into ``folder`` (on a free port unless given)."""
+def storescp(
+    folder: Path, ae_title: str = "DEST", port: int | None = None, extra: tuple[str, ...] = ()
+) -> Iterator[int]:
+    """dcmtk storescp receiving into ``folder`` (on a free port unless given; ``extra`` options)."""
     folder.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     process = subprocess.Popen(
-        [str(need_tool("storescp")), "-aet", ae_title, "-od", str(folder), str(port)],
+        [str(need_tool("storescp")), *extra, "-aet", ae_title, "-od", str(folder), str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

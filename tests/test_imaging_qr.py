@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from imaging_helpers import (
-    DCMTK,
     dataset_part,
     destination,
     imaging_settings,
@@ -42,17 +38,6 @@ def served(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     with running_source(settings) as src:
         assert storescu(src.port, *first.files, *second.files).returncode == 0
         yield src, first, second, dest_port, tmp
-
-
-def wait_listening(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert time.monotonic() < deadline, "storescp did not start"
-            time.sleep(0.05)
 
 
 def findscu(src, tmp: Path, *keys: str, model: str = "-S") -> list:  # noqa: ANN001
@@ -220,17 +205,8 @@ def test_cmove_to_a_destination_that_is_down_is_a801(served) -> None:  # noqa: A
 def test_cmove_to_a_destination_refusing_the_syntax_fails_every_sub_operation(served) -> None:  # noqa: ANN001
     src, first, _, dest_port, tmp = served
     received = tmp / "implicit-only"
-    received.mkdir()
-    process = subprocess.Popen(
-        [str(DCMTK / "storescp"), "+xi", "-aet", "DEST", "-od", str(received), str(dest_port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_listening(dest_port)
+    with storescp(received, "DEST", port=dest_port, extra=("+xi",)):
         report = movescu_study(src, first.study_uid)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     # the destination accepts only Implicit VR Little Endian; the instances are stored in Explicit VR and
     # proposed as stored (PS3.4 C.4.2.3.1): no sub-operation can be made; PS3.4 C.4.2.1.4 Table C.4-2:
     # A702 Refused: Out of Resources - Unable to perform sub-operations
