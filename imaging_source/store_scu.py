@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 from imaging_source import dimse, pdu
@@ -126,33 +127,35 @@ class StoreScu:
                 data = block[:count]
                 pieces = []
 
-    def _response(self, message_id: int) -> int:
-        command = bytearray()
-        while True:
-            count = self.sock.recv_into(self._buffer)
-            if not count:
-                raise AssociationFailed("the peer closed the connection before answering")
-            for event in self.parser.feed(memoryview(self._buffer)[:count]):
-                if isinstance(event, pdu.ControlPdu):
-                    raise AssociationFailed(f"PDU 0x{event.pdu_type:02X} instead of the C-STORE-RSP")
-                if not event.is_command:
-                    raise AssociationFailed("a data set where the C-STORE-RSP was due")
-                command += event.data
-                if event.last and event.end:
-                    answer = dimse.decode(command)
-                    if answer.field != dimse.C_STORE_RSP or answer.message_id != message_id:
-                        raise AssociationFailed("an answer to another request")
-                    return answer.status if answer.status is not None else 0xC000
-
-    def _control(self) -> pdu.ControlPdu:
+    def _events(self) -> Iterator[pdu.ControlPdu | pdu.PdvData]:
+        """What the peer sends, as it arrives (a PDV's data is valid until the next event is asked for)."""
         while True:
             count = self.sock.recv_into(self._buffer)
             if not count:
                 raise AssociationFailed("the peer closed the connection")
-            for event in self.parser.feed(memoryview(self._buffer)[:count]):
-                if isinstance(event, pdu.ControlPdu):
-                    return event
-                raise AssociationFailed("data where a control PDU was due")
+            yield from self.parser.feed(memoryview(self._buffer)[:count])
+
+    def _response(self, message_id: int) -> int:
+        command = bytearray()
+        events = self._events()
+        while True:
+            event = next(events)
+            if isinstance(event, pdu.ControlPdu):
+                raise AssociationFailed(f"PDU 0x{event.pdu_type:02X} instead of the C-STORE-RSP")
+            if not event.is_command:
+                raise AssociationFailed("a data set where the C-STORE-RSP was due")
+            command += event.data
+            if event.last and event.end:
+                answer = dimse.decode(command)
+                if answer.field != dimse.C_STORE_RSP or answer.message_id != message_id:
+                    raise AssociationFailed("an answer to another request")
+                return answer.status if answer.status is not None else 0xC000
+
+    def _control(self) -> pdu.ControlPdu:
+        event = next(self._events())
+        if not isinstance(event, pdu.ControlPdu):
+            raise AssociationFailed("data where a control PDU was due")
+        return event
 
     def release(self) -> None:
         """PS3.8 7.2: A-RELEASE-RQ, then the RP (or whatever ends it) before the connection is closed."""
