@@ -3,8 +3,9 @@
 pydicom reads every element of a header into objects and converts each value it is asked for (2.6 ms for
 one CT slice, measured: more than receiving it takes). This walks the encoded elements (PS3.5 7.1) in
 Little Endian (Implicit or Explicit VR) and Explicit VR Big Endian, skips values by their length, keeps the
-wanted ones as text, and stops at Rows (or the pixel data). Anything else it cannot walk -- a deflated data
-set, no PS3.10 preamble, a malformed length -- returns None, and the caller reads the file with pydicom.
+wanted ones as text, and stops at Rows (or the pixel data). A file that ends inside an element is refused;
+anything else it cannot walk -- a deflated data set, no PS3.10 preamble, a malformed sequence -- returns
+None, and the caller reads the file with pydicom.
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ class _Walker:
                 raise _NeedMore
             tag, vr, length = self._element(self.explicit)
             if tag == ROWS or tag >> 16 == PIXEL_GROUP:
-                self.has_pixels = tag == ROWS or tag & 0xFFFF in (0x0008, 0x0009, 0x0010)
+                # as instance_meta.PIXEL_KEYWORDS: Rows, Float or Double Float Pixel Data
+                self.has_pixels = tag == ROWS or tag & 0xFFFF in (0x0008, 0x0009)
                 return
             if tag in SEQUENCES:
                 name, wanted = SEQUENCES[tag]
@@ -193,7 +195,8 @@ def _text(raw: bytes, keyword: str, encodings: list[str]) -> str:
 
 
 def read(path: Path) -> tuple[dict[str, str], bool] | None:
-    """(file meta and wanted data set values as text, has pixels), or None when pydicom must read it."""
+    """(file meta and wanted data set values as text, has pixels), or None when pydicom must read it;
+    ValueError when the file ends inside an element."""
     size = path.stat().st_size
     amount = _FIRST_READ
     with path.open("rb") as file:
@@ -213,7 +216,8 @@ def read(path: Path) -> tuple[dict[str, str], bool] | None:
                 break
             except _NeedMore:
                 if len(data) >= size:
-                    return None  # the file ends inside an element: pydicom says what is wrong
+                    # pydicom would read the short value as it is (a cut UID can still be a UID)
+                    raise ValueError("the file ends inside a data element") from None
                 amount *= 4
                 data += file.read(amount - len(data))
             except (_Unreadable, struct.error):

@@ -8,6 +8,7 @@ Series Instance UID are type 1; an instance without them cannot be placed in the
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 
 from imaging_source import header
 
@@ -22,6 +24,9 @@ from imaging_source import header
 _UID = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
 UID_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
 FILE_META = ("MediaStorageSOPClassUID", "MediaStorageSOPInstanceUID", "TransferSyntaxUID")
+# an instance has pixels when it has Rows (PS3.3 C.7.6.3), or float pixel data (which precedes Pixel Data,
+# where a header read stops)
+PIXEL_KEYWORDS = ("Rows", "FloatPixelData", "DoubleFloatPixelData")
 
 
 class BadInstance(ValueError):
@@ -36,6 +41,8 @@ def _text(ds: Dataset, keyword: str) -> str:
     value = ds.get(keyword, "")
     if value is None:
         return ""
+    if isinstance(value, MultiValue):  # PS3.5 6.4: several values, as encoded (backslash-separated)
+        return "\\".join(str(v) for v in value).strip()
     return str(value).strip()
 
 
@@ -105,13 +112,14 @@ class InstanceMeta:
             return cls.of(ds, check_file_meta=check_file_meta)
         except BadInstance:
             raise
-        except (InvalidDicomError, EOFError, OSError, ValueError, TypeError, KeyError, IndexError) as exc:
+        except (
+            InvalidDicomError, EOFError, OSError, ValueError, TypeError, KeyError, IndexError, struct.error
+        ) as exc:
             raise BadInstance(f"cannot read the DICOM file: {exc}") from exc
 
     @classmethod
     def of(cls, ds: Dataset, *, check_file_meta: bool = True) -> InstanceMeta:
-        # "PixelData" may be absent from a header read that stopped before it: look at Rows instead
-        has_pixels = "Rows" in ds or "PixelData" in ds or "FloatPixelData" in ds
+        has_pixels = any(k in ds for k in PIXEL_KEYWORDS)
         return cls.of_values(_values(ds), has_pixels, check_file_meta=check_file_meta)
 
     @classmethod

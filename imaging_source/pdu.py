@@ -41,6 +41,10 @@ ABORT_SOURCE_USER, ABORT_SOURCE_PROVIDER = 0, 2
 ABORT_UNRECOGNIZED_PDU, ABORT_UNEXPECTED_PDU = 1, 2
 ABORT_INVALID_PARAMETER = 6
 
+# PS3.8 9.3.5.1: a PDV item's length field, context id and control header; a peer's maximum length must
+# leave room for data after them
+PDV_OVERHEAD = 6
+
 # control PDUs are read whole; none that a peer may send is near this size (128 contexts are ~25 KB)
 MAX_CONTROL_PDU = 1 << 20
 
@@ -240,8 +244,11 @@ def pdata_header(context_id: int, control: int, data_length: int) -> bytes:
 
 
 def fragments(context_id: int, control: int, data: bytes, max_length: int) -> Iterator[bytes]:
-    """``data`` as P-DATA-TF PDUs of at most ``max_length`` bytes each (0: one PDU), the last one marked."""
-    room = (max_length - 6) if max_length else max(len(data), 1)
+    """``data`` as P-DATA-TF PDUs whose variable field (one PDV) is at most ``max_length`` bytes (PS3.8 D.1;
+    0: one PDU), the last one marked."""
+    if 0 < max_length <= PDV_OVERHEAD:
+        raise ValueError(f"a maximum length of {max_length} leaves no room for data")
+    room = (max_length - PDV_OVERHEAD) if max_length else max(len(data), 1)
     for start in range(0, max(len(data), 1), room):
         piece = data[start : start + room]
         last = 2 if start + room >= len(data) else 0

@@ -192,6 +192,11 @@ class StorageAssociation:
                 pdu.associate_rj(pdu.RJ_PERMANENT, pdu.RJ_SOURCE_USER, pdu.RJ_USER_APPLICATION_CONTEXT)
             )
             return False
+        if 0 < request.max_length <= pdu.PDV_OVERHEAD:
+            # PS3.8 D.1: no P-DATA-TF could carry a byte to this peer; PS3.8 Table 9-21: permanent, no reason
+            rejection = pdu.associate_rj(pdu.RJ_PERMANENT, pdu.RJ_SOURCE_USER, pdu.RJ_USER_NO_REASON)
+            self.sock.sendall(rejection)
+            return False
         results = negotiate(request)
         self.contexts = {cid: ts for cid, result, ts in results if result == pdu.ACCEPTANCE}
         self.peer_max = request.max_length

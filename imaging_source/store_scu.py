@@ -67,6 +67,8 @@ class StoreScu:
             if answer.pdu_type != pdu.A_ASSOCIATE_AC:
                 raise AssociationFailed(f"association refused (PDU 0x{answer.pdu_type:02X})")
             scu.accept = pdu.parse_associate_ac(answer.body)
+            if 0 < scu.accept.max_length <= pdu.PDV_OVERHEAD:
+                raise AssociationFailed(f"a maximum PDU length of {scu.accept.max_length} leaves no room")
             return scu
         except BaseException:
             sock.close()
@@ -103,7 +105,7 @@ class StoreScu:
     def _message(self, context_id: int, command: bytes, path: Path) -> None:
         # PS3.8 9.3.5 / Annex E: the command, then the data set in fragments of at most the peer's maximum
         # length, the last of each marked; the command goes out with the first block of the data set
-        room = self.accept.max_length - 6 if self.accept.max_length else BLOCK
+        room = self.accept.max_length - pdu.PDV_OVERHEAD if self.accept.max_length else BLOCK
         block = memoryview(bytearray(max(room, BLOCK // room * room)))
         with path.open("rb", buffering=0) as file:
             left = os.fstat(file.fileno()).st_size
@@ -111,7 +113,8 @@ class StoreScu:
             offset = data_set_offset(bytes(block[: min(count, HEAD)]))
             left -= offset
             data = block[offset:count]
-            pieces: list[bytes | memoryview] = [*pdu.fragments(context_id, 1, command, room + 6)]
+            limit = self.accept.max_length
+            pieces: list[bytes | memoryview] = [*pdu.fragments(context_id, 1, command, limit)]
             while True:
                 left -= len(data)
                 for start in range(0, max(len(data), 1), room):

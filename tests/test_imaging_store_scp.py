@@ -35,12 +35,14 @@ def item(item_type: int, value: bytes) -> bytes:
     return struct.pack(">BxH", item_type, len(value)) + value
 
 
-def associate_rq(*, application_context: bytes = APPLICATION_CONTEXT, version: int = 1) -> bytes:
+def associate_rq(
+    *, application_context: bytes = APPLICATION_CONTEXT, version: int = 1, max_length: int = 16384
+) -> bytes:
     """PS3.8 9.3.2: an A-ASSOCIATE-RQ proposing CT Image Storage (context 1) in Explicit VR Little Endian."""
     body = struct.pack(">HH", version, 0) + b"XDSI_SOURCE".ljust(16) + b"RAWSCU".ljust(16) + bytes(32)
     body += item(0x10, application_context)
     body += item(0x20, bytes((1, 0, 0, 0)) + item(0x30, CT_IMAGE) + item(0x40, EXPLICIT_LE))
-    body += item(0x50, item(0x51, struct.pack(">I", 16384)) + item(0x52, b"1.2.3.4"))
+    body += item(0x50, item(0x51, struct.pack(">I", max_length)) + item(0x52, b"1.2.3.4"))
     return struct.pack(">BxI", 0x01, len(body)) + body
 
 
@@ -130,8 +132,11 @@ def test_echoscu_is_answered_on_the_storage_path(src: RunningSource) -> None:
         (associate_rq(application_context=b"1.2.3.4"), bytes((0, 1, 1, 2))),
         # PS3.8 9.3.2 Table 9-11 (bit 0 of the protocol version) / Table 9-21: permanent, ACSE, version
         (associate_rq(version=2), bytes((0, 1, 2, 2))),
+        # PS3.8 D.1: a maximum length that leaves no room for data after the PDV header: permanent, user,
+        # no-reason-given
+        (associate_rq(max_length=6), bytes((0, 1, 1, 1))),
     ],
-    ids=["application-context", "protocol-version"],
+    ids=["application-context", "protocol-version", "no-room-in-a-pdu"],
 )
 def test_bad_association_request_is_rejected(
     src: RunningSource, tmp_path: Path, request_bytes: bytes, answer: bytes
