@@ -85,7 +85,7 @@ def _element(element: int, value: bytes) -> bytes:
     return _ELEMENT.pack(0, element, len(value)) + value
 
 
-def _padded(text: str, pad: bytes) -> bytes:
+def padded(text: str, pad: bytes) -> bytes:
     raw = text.encode("ascii", "replace")
     return raw + pad if len(raw) % 2 else raw  # PS3.5 6.2: even length; UI pads with NUL, text with space
 
@@ -93,7 +93,7 @@ def _padded(text: str, pad: bytes) -> bytes:
 def encode(elements: list[tuple[int, int | str]]) -> bytes:
     """A command set of (element, value) pairs, in ascending element order, with its group length first."""
     body = b"".join(
-        _element(tag, struct.pack("<H", value) if isinstance(value, int) else _padded(value, _pad(tag)))
+        _element(tag, struct.pack("<H", value) if isinstance(value, int) else padded(value, _pad(tag)))
         for tag, value in sorted(elements)
     )
     return _element(0x0000, struct.pack("<I", len(body))) + body
@@ -105,7 +105,8 @@ def _pad(tag: int) -> bytes:
 
 def store_rq(message_id: int, sop_class_uid: str, sop_instance_uid: str, *, originator_ae: str = "",
              originator_id: int | None = None, priority: int = 0) -> bytes:
-    """PS3.7 9.3.1.1 Table 9.3-1: C-STORE-RQ (with the C-MOVE originator for a sub-operation, C.4.2.3)."""
+    """PS3.7 9.3.1.1 Table 9.3-1: C-STORE-RQ (with the C-MOVE originator for a sub-operation, PS3.4
+    C.4.2.3)."""
     elements: list[tuple[int, int | str]] = [
         (AFFECTED_SOP_CLASS, sop_class_uid), (COMMAND_FIELD, C_STORE_RQ), (MESSAGE_ID, message_id),
         (PRIORITY, priority), (DATA_SET_TYPE, DATA_SET_PRESENT), (AFFECTED_SOP_INSTANCE, sop_instance_uid),
@@ -118,20 +119,20 @@ def store_rq(message_id: int, sop_class_uid: str, sop_instance_uid: str, *, orig
 
 
 def store_rsp(request: Command, status: int, comment: str = "") -> bytes:
-    """PS3.7 9.3.1.2 Table 9.3-2: C-STORE-RSP; Error Comment only with a failure status (C.4)."""
+    """PS3.7 9.3.1.2 Table 9.3-2: C-STORE-RSP, with an Error Comment when one is given."""
     elements: list[tuple[int, int | str]] = [
         (AFFECTED_SOP_CLASS, request.sop_class_uid), (COMMAND_FIELD, C_STORE_RSP),
         (RESPONDED_TO, request.message_id), (DATA_SET_TYPE, NO_DATA_SET), (STATUS, status),
         (AFFECTED_SOP_INSTANCE, request.sop_instance_uid),
     ]
     if comment:
-        elements.append((ERROR_COMMENT, comment[:64]))  # PS3.7 C.4: LO, at most 64 characters
+        elements.append((ERROR_COMMENT, comment[:64]))  # PS3.7 Table E.1-1: LO, at most 64 characters
     return encode(elements)
 
 
-def echo_rsp(request: Command) -> bytes:
-    """PS3.7 9.3.5.2 Table 9.3-13: C-ECHO-RSP, status Success."""
+def echo_rsp(request: Command, status: int = 0) -> bytes:
+    """PS3.7 9.3.5.2 Table 9.3-13: C-ECHO-RSP."""
     return encode([
         (AFFECTED_SOP_CLASS, request.sop_class_uid), (COMMAND_FIELD, C_ECHO_RSP),
-        (RESPONDED_TO, request.message_id), (DATA_SET_TYPE, NO_DATA_SET), (STATUS, 0),
+        (RESPONDED_TO, request.message_id), (DATA_SET_TYPE, NO_DATA_SET), (STATUS, status),
     ])

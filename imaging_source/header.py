@@ -2,10 +2,11 @@
 
 pydicom reads every element of a header into objects and converts each value it is asked for (2.6 ms for
 one CT slice, measured: more than receiving it takes). This walks the encoded elements (PS3.5 7.1) in
-Little Endian (Implicit or Explicit VR) and Explicit VR Big Endian, skips values by their length, keeps the
-wanted ones as text, and stops at Rows (or the pixel data). A file that ends inside an element is refused;
-anything else it cannot walk -- a deflated data set, no PS3.10 preamble, a malformed sequence -- returns
-None, and the caller reads the file with pydicom.
+Little Endian (Implicit or Explicit VR, compressed pixel data too) and Explicit VR Big Endian, skips values
+by their length, keeps the wanted ones as text, and stops at Rows (or the first element past it): what
+follows, pixel data or an encapsulated document, is never read. A file that ends inside an element is
+refused; anything else it cannot walk -- a deflated data set, no PS3.10 preamble, a malformed sequence --
+returns None, and the caller reads the file with pydicom.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ CHARSET_TEXT = {"PatientName", "ReferringPhysicianName", "PatientID", "IssuerOfP
                 "UniversalEntityID", "CodingSchemeDesignator"}
 PERSON_NAMES = {"PatientName", "ReferringPhysicianName"}
 ROWS = 0x00280010
-PIXEL_GROUP = 0x7FE0
+ITEM_GROUP = 0xFFFE
 _ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _UNDEFINED = 0xFFFFFFFF
 # PS3.5 7.1.2: explicit VRs with a 4-byte length after two reserved bytes
@@ -91,7 +92,7 @@ class _Walker:
         """(tag, VR or b'', value length) of the next element; the position is at its value."""
         group, element = self._unpack("HH", 4)
         tag = group << 16 | element
-        if group == 0xFFFE or not explicit:
+        if group == ITEM_GROUP or not explicit:
             return tag, b"", self._unpack("I", 4)[0]
         if self.pos + 2 > len(self.data):
             raise _NeedMore
@@ -109,16 +110,18 @@ class _Walker:
         return value
 
     def data_set(self) -> None:
-        """The top level, up to Rows or the pixel data (or the end of the bytes, when they are all read)."""
+        """The top level, up to Rows or the first element after it (or the end of the bytes, when they are
+        all read)."""
         while True:
             if self.pos >= len(self.data):
                 if self.complete:
                     return
                 raise _NeedMore
             tag, vr, length = self._element(self.explicit)
-            if tag == ROWS or tag >> 16 == PIXEL_GROUP:
-                # as instance_meta.PIXEL_KEYWORDS: Rows, Float or Double Float Pixel Data
-                self.has_pixels = tag == ROWS or tag & 0xFFFF in (0x0008, 0x0009)
+            if tag >= ROWS and tag >> 16 != ITEM_GROUP:  # (a stray delimiter is skipped, as pydicom does)
+                # every element read precedes Rows; what follows (the pixel data, an encapsulated document
+                # of any size) is not read at all
+                self.has_pixels = tag == ROWS
                 return
             if tag in SEQUENCES:
                 name, wanted = SEQUENCES[tag]
@@ -164,27 +167,25 @@ class _Walker:
 
 
 def _meta(data: bytes) -> tuple[dict[str, str], int]:
-    """PS3.10 7.1: preamble, "DICM", then group 0002 in Explicit VR Little Endian led by its group length."""
+    """PS3.10 7.1: preamble, "DICM", then group 0002 in Explicit VR Little Endian. The elements are walked
+    while their group is 0002, as pydicom does: a file without the (required) group length is read too."""
     if data[128:132] != b"DICM":
         raise _Unreadable
     walker = _Walker(data, 132, explicit=True, little=True)
-    tag, _vr, length = walker._element(True)
-    if tag != 0x00020000 or length != 4:
-        raise _Unreadable
-    end = walker.pos + 4 + walker._unpack("I", 4)[0]
     meta: dict[str, str] = {}
     names = {0x00020002: "MediaStorageSOPClassUID", 0x00020003: "MediaStorageSOPInstanceUID",
              0x00020010: "TransferSyntaxUID"}
-    while walker.pos < end:
+    while True:
+        if walker.pos + 4 > len(data):
+            raise _NeedMore
+        if struct.unpack_from("<H", data, walker.pos)[0] != 0x0002:
+            return meta, walker.pos
         tag, _vr, length = walker._element(True)
         if length == _UNDEFINED:
             raise _Unreadable
         value = walker._value(length)
         if tag in names:
             meta[names[tag]] = value.decode("ascii", "replace").strip(" \0")
-    if walker.pos != end:
-        raise _Unreadable
-    return meta, end
 
 
 def _text(raw: bytes, keyword: str, encodings: list[str]) -> str:

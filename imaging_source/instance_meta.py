@@ -24,9 +24,6 @@ from imaging_source import header
 _UID = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
 UID_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
 FILE_META = ("MediaStorageSOPClassUID", "MediaStorageSOPInstanceUID", "TransferSyntaxUID")
-# an instance has pixels when it has Rows (PS3.3 C.7.6.3), or float pixel data (which precedes Pixel Data,
-# where a header read stops)
-PIXEL_KEYWORDS = ("Rows", "FloatPixelData", "DoubleFloatPixelData")
 
 
 class BadInstance(ValueError):
@@ -119,7 +116,7 @@ class InstanceMeta:
 
     @classmethod
     def of(cls, ds: Dataset, *, check_file_meta: bool = True) -> InstanceMeta:
-        has_pixels = any(k in ds for k in PIXEL_KEYWORDS)
+        has_pixels = "Rows" in ds  # PS3.3 C.7.6.3: the Image Pixel module of every image IOD
         return cls.of_values(_values(ds), has_pixels, check_file_meta=check_file_meta)
 
     @classmethod

@@ -82,6 +82,9 @@ class Intake:
             # PS3.4 Table B.2-1 A7xx: Refused, Out of Resources
             log.error("cannot store %s: %s", meta.sop_instance_uid, exc)
             return status(STATUS_OUT_OF_RESOURCES, f"cannot store: {exc.strerror or exc}")
+        except Exception:  # the index cannot be written (database down or full): nothing was kept
+            log.exception("cannot index %s", meta.sop_instance_uid)
+            return status(STATUS_OUT_OF_RESOURCES, "cannot store: the index is not available")
         if added:
             self.stored += 1
             self.on_new(meta.study_uid)

@@ -59,7 +59,7 @@ QR_MODELS = (
     StudyRootQueryRetrieveInformationModelMove,
     StudyRootQueryRetrieveInformationModelGet,
 )
-MAX_PDU = 0  # no limit on what we receive (PS3.8 9.3.2.1 allows 0 = unlimited)
+MAX_PDU = 0  # no limit on what we receive (PS3.8 D.1: 0 = unlimited)
 
 
 class TlsAssociationServer(ThreadedAssociationServer):
@@ -71,6 +71,10 @@ class TlsAssociationServer(ThreadedAssociationServer):
     all 170, measured), and the others play no part in the answer (PS3.8 9.3.3.2)."""
 
     storage: Callable[[socket.socket, Any], None] | None = None
+    # the storage fast path runs in the connection's thread: stopping does not wait for those (the listener
+    # cuts their connections, DicomListener.stop)
+    daemon_threads = True
+    block_on_close = False
     _proposed = threading.local()  # the contexts of the association this thread is setting up
 
     @property  # type: ignore[override]
@@ -192,3 +196,4 @@ class DicomListener:
         if self._server is not None:
             self._server.shutdown()
             self._server = None
+        self._storage_route.close()

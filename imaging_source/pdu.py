@@ -12,7 +12,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-# PS3.8 9.3.1 Table 9-11: PDU types
+# PS3.8 9.3.1: PDU types
 A_ASSOCIATE_RQ = 0x01
 A_ASSOCIATE_AC = 0x02
 A_ASSOCIATE_RJ = 0x03
@@ -26,7 +26,7 @@ APPLICATION_CONTEXT = "1.2.840.10008.3.1.1.1"
 
 # PS3.8 9.3.3.2 Table 9-18: presentation context results
 ACCEPTANCE = 0
-ABSTRACT_SYNTAX_NOT_SUPPORTED = 3
+PROVIDER_REJECTION = 2  # no-reason (provider rejection)
 TRANSFER_SYNTAXES_NOT_SUPPORTED = 4
 
 # PS3.8 9.3.4 Table 9-21: A-ASSOCIATE-RJ result / source / reason
@@ -73,12 +73,10 @@ class AssociateRequest:
     """PS3.8 9.3.2: what an A-ASSOCIATE-RQ proposes."""
 
     protocol_version: int
-    called_ae: str
-    calling_ae: str
+    ae_titles: bytes  # called and calling AE title fields, 32 bytes as received
     application_context: str
     contexts: list[ProposedContext] = field(default_factory=list)
     max_length: int = 0  # the requestor's maximum P-DATA-TF length (0: no limit)
-    implementation_class_uid: str = ""
     # user information sub-items other than the above, by type (role selection 0x54, identity 0x58 ...)
     other_user_items: set[int] = field(default_factory=set)
 
@@ -108,8 +106,7 @@ def parse_associate_rq(body: bytes | memoryview) -> AssociateRequest:
         raise ProtocolError(ABORT_INVALID_PARAMETER, "A-ASSOCIATE-RQ shorter than its fixed fields")
     request = AssociateRequest(
         protocol_version=struct.unpack_from(">H", view, 0)[0],
-        called_ae=_text(view[4:20]),
-        calling_ae=_text(view[20:36]),
+        ae_titles=bytes(view[4:36]),
         application_context="",
     )
     for item_type, value in _items(view[68:]):
@@ -121,9 +118,7 @@ def parse_associate_rq(body: bytes | memoryview) -> AssociateRequest:
             for sub_type, sub in _items(value):
                 if sub_type == 0x51 and len(sub) == 4:
                     request.max_length = struct.unpack(">I", sub)[0]
-                elif sub_type == 0x52:
-                    request.implementation_class_uid = _text(sub)
-                elif sub_type != 0x55:  # the implementation version name is for information only
+                elif sub_type not in (0x52, 0x55):  # implementation class UID and version: information
                     request.other_user_items.add(sub_type)
     return request
 
@@ -141,16 +136,30 @@ def _proposed_context(value: memoryview) -> ProposedContext:
     return context
 
 
+def calling_ae(request: AssociateRequest) -> str:
+    return _text(request.ae_titles[16:])
+
+
 def _item(item_type: int, value: bytes) -> bytes:
     return _ITEM.pack(item_type, len(value)) + value
 
 
 def _uid(value: str) -> bytes:
-    return value.encode("ascii")
+    return value.encode("ascii", "replace")
 
 
 def _pdu(pdu_type: int, body: bytes) -> bytes:
     return _HEADER.pack(pdu_type, len(body)) + body
+
+
+def _ae(title: str) -> bytes:
+    return title.encode("ascii", "replace").ljust(16)[:16]
+
+
+def _user_information(max_length: int, implementation_class_uid: str, implementation_version: str) -> bytes:
+    # PS3.8 9.3.2.3 / Annex D: maximum length, implementation class UID and version name
+    user = _item(0x51, struct.pack(">I", max_length)) + _item(0x52, _uid(implementation_class_uid))
+    return _item(0x50, user + _item(0x55, implementation_version.encode("ascii")[:16]))
 
 
 def associate_ac(
@@ -162,15 +171,12 @@ def associate_ac(
     implementation_version: str,
 ) -> bytes:
     """PS3.8 9.3.3: A-ASSOCIATE-AC; ``results`` holds (context id, result, transfer syntax) per proposed
-    context. The AE titles go back as received (PS3.8 9.3.3.2)."""
-    fixed = struct.pack(">HH", 1, 0) + request.called_ae.encode("ascii", "replace").ljust(16)[:16]
-    fixed += request.calling_ae.encode("ascii", "replace").ljust(16)[:16] + bytes(32)
+    context. The AE title fields go back as received (PS3.8 9.3.3 Table 9-17)."""
+    fixed = struct.pack(">HH", 1, 0) + request.ae_titles + bytes(32)
     items = [_item(0x10, _uid(APPLICATION_CONTEXT))]
     for context_id, result, transfer_syntax in results:
         items.append(_item(0x21, bytes((context_id, 0, result, 0)) + _item(0x40, _uid(transfer_syntax))))
-    user = _item(0x51, struct.pack(">I", max_length)) + _item(0x52, _uid(implementation_class_uid))
-    user += _item(0x55, implementation_version.encode("ascii")[:16])
-    items.append(_item(0x50, user))
+    items.append(_user_information(max_length, implementation_class_uid, implementation_version))
     return _pdu(A_ASSOCIATE_AC, fixed + b"".join(items))
 
 
@@ -184,15 +190,12 @@ def associate_rq(
     implementation_version: str,
 ) -> bytes:
     """PS3.8 9.3.2: A-ASSOCIATE-RQ proposing (context id, abstract syntax, transfer syntaxes)."""
-    fixed = struct.pack(">HH", 1, 0) + called_ae.encode("ascii", "replace").ljust(16)[:16]
-    fixed += calling_ae.encode("ascii", "replace").ljust(16)[:16] + bytes(32)
+    fixed = struct.pack(">HH", 1, 0) + _ae(called_ae) + _ae(calling_ae) + bytes(32)
     items = [_item(0x10, _uid(APPLICATION_CONTEXT))]
     for context_id, abstract, syntaxes in contexts:
         subitems = _item(0x30, _uid(abstract)) + b"".join(_item(0x40, _uid(ts)) for ts in syntaxes)
         items.append(_item(0x20, bytes((context_id, 0, 0, 0)) + subitems))
-    user = _item(0x51, struct.pack(">I", max_length)) + _item(0x52, _uid(implementation_class_uid))
-    user += _item(0x55, implementation_version.encode("ascii")[:16])
-    items.append(_item(0x50, user))
+    items.append(_user_information(max_length, implementation_class_uid, implementation_version))
     return _pdu(A_ASSOCIATE_RQ, fixed + b"".join(items))
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from imaging_source import tables as t
 from imaging_source.config import ImagingConfig
-from imaging_source.send import StoredFile
+from imaging_source.send import MOVE_ORIGINATOR, StoredFile
 from imaging_source.store import InstanceStore, StoredInstance, sorted_instances
 from imaging_source.vocabulary import (
     EXPLICIT_VR_LE,
@@ -317,7 +317,11 @@ class QueryRetrieve:
             return
         contexts = storage_contexts(instances)
         handlers = [(evt.EVT_CONN_OPEN, nodelay)]
-        association: dict[str, Any] = {"contexts": contexts, "evt_handlers": handlers}
+        association: dict[str, Any] = {
+            "contexts": contexts,
+            "evt_handlers": handlers,
+            MOVE_ORIGINATOR: str(event.assoc.requestor.ae_title).strip(),
+        }
         if self.tls is not None:
             # ITI TF-2a 3.19.6.1: the sub-association authenticates the destination as any other peer
             association["tls_args"] = (self.tls, destination.host)

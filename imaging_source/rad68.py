@@ -224,7 +224,9 @@ class Publisher:
         if not instances:
             return None
         # the manifest tells the affinity domain the instances are kept here: they are on disk before it is
-        self.store.make_durable(instances)
+        instances = self.store.make_durable(instances)
+        if not instances:
+            return None
         previous = self.store.published_manifest(study_uid)
         study = StudyInfo.of(row)
         kos_uid = new_uid()
@@ -320,7 +322,12 @@ class CompletionWatcher:
         for study_uid in due:
             if self._retry_after.get(study_uid, 0) > now:
                 continue
-            result = await self.publisher.publish(study_uid)
+            try:
+                result = await self.publisher.publish(study_uid)
+            except Exception:  # one study's fault (a disk error) does not hold up the others
+                log.exception("publishing study %s failed", study_uid)
+                self._retry_after[study_uid] = now + self.retry_seconds
+                continue
             if result.status == "failed":
                 self._retry_after[study_uid] = now + self.retry_seconds
             else:

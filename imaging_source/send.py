@@ -74,8 +74,11 @@ def _from_file(send_c_store: Any) -> Any:
     return send
 
 
-# the key under which a C-MOVE handler may pass a callback for each sub-operation's status to ``associate``
+# keys a C-MOVE handler may add to what ``associate`` is given: a callback for each sub-operation's status,
+# and the AE title of the C-MOVE's requestor (PS3.7 Table 9.3-1: the Move Originator of the C-STORE-RQs;
+# pynetdicom names its own AE there)
 ON_STORE_STATUS = "on_store_status"
+MOVE_ORIGINATOR = "move_originator_ae"
 
 
 class _Refused:
@@ -93,10 +96,13 @@ class MoveSubAssociation:
 
     dul = _Refused
 
-    def __init__(self, scu: StoreScu | None, store: InstanceStore, on_status: Callable[[int], None]) -> None:
+    def __init__(
+        self, scu: StoreScu | None, store: InstanceStore, on_status: Callable[[int], None], originator: str
+    ) -> None:
         self.scu = scu
         self.store = store
         self.on_status = on_status
+        self.originator = originator
         self.is_established = scu is not None
 
     def send_c_store(
@@ -113,8 +119,8 @@ class MoveSubAssociation:
         # PS3.4 C.4.2.3.1: as stored, or transcoded to a syntax the destination accepted for the class
         path, syntax = deliver(self.store, inst, self.scu.accepted_syntaxes(inst.sop_class_uid))
         status = self.scu.send(
-            path, inst.sop_class_uid, inst.sop_instance_uid, syntax,
-            message_id=msg_id, originator_ae=str(originator_aet or "").strip(), originator_id=originator_id,
+            path, inst.sop_class_uid, inst.sop_instance_uid, syntax, message_id=msg_id, priority=priority,
+            originator_ae=self.originator or str(originator_aet or "").strip(), originator_id=originator_id,
         )
         self.on_status(status)
         answer = Dataset()
@@ -135,6 +141,7 @@ class ListenerAE(AE):
 
     def associate(self, addr: str, port: int, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
         on_status = kwargs.pop(ON_STORE_STATUS, None) or (lambda _status: None)
+        originator = str(kwargs.pop(MOVE_ORIGINATOR, "") or "")
         contexts = kwargs.get("contexts")
         if args or kwargs.get("tls_args") or not contexts:
             return super().associate(addr, port, *args, **kwargs)
@@ -148,7 +155,7 @@ class ListenerAE(AE):
         except (OSError, ValueError) as exc:
             log.warning("C-MOVE destination %s:%s refused the association: %s", addr, port, exc)
             scu = None
-        return MoveSubAssociation(scu, self.store, on_status)
+        return MoveSubAssociation(scu, self.store, on_status, originator)
 
 
 if not getattr(Association.send_c_store, "sends_stored_files", False):

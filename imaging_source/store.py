@@ -15,6 +15,7 @@ All methods block; async callers use anyio.to_thread.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -24,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, case, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -35,9 +36,11 @@ from xds.db import make_engine, migrate, writer
 from xds.files import fsync_dir, fsync_file
 from xds.raw_sql import Compiled
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-CHUNK = 1 << 20
 _SERIES_CACHE = 100_000  # series UIDs remembered as indexed (then forgotten all at once)
+_CLOCK_STEP = 0.001  # seconds: a study's last_received moves on by at least this for each new instance
 
 # the statements of the intake path, built once (SQLAlchemy caches their compiled form by identity)
 _HAS_INSTANCE = select(t.instance.c.sop_instance_uid).where(
@@ -101,9 +104,19 @@ class InstanceStore:
         # the intake's statements, compiled once for the dialect and run on the driver (xds.raw_sql)
         dialect_insert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgresql_insert
         upsert = dialect_insert(t.study)
+        # each new instance moves last_received forward, even one whose clock reading lost the race for the
+        # row to a later one: a manifest built meanwhile covers up to the value it read, and the study must
+        # stay due for the instance it did not see (rad68 settle_manifest)
+        held = t.study.c.last_received
         upsert = upsert.on_conflict_do_update(
             index_elements=[t.study.c.study_uid],
-            set_={"last_received": upsert.excluded.last_received, "dirty": upsert.excluded.dirty},
+            set_={
+                "last_received": case(
+                    (held >= upsert.excluded.last_received, held + _CLOCK_STEP),
+                    else_=upsert.excluded.last_received,
+                ),
+                "dirty": upsert.excluded.dirty,
+            },
         )
         self._upsert_study = Compiled(upsert, self.engine)
         self._insert_series = Compiled(dialect_insert(t.series).on_conflict_do_nothing(), self.engine)
@@ -213,15 +226,27 @@ class InstanceStore:
         if inserted == 0:
             raise _Held  # the same SOP Instance again: the transaction (the study's touch too) rolls back
 
-    def make_durable(self, instances: Iterable[StoredInstance]) -> None:
+    def make_durable(self, instances: Iterable[StoredInstance]) -> list[StoredInstance]:
         """fsync the files of ``instances`` and the folders that name them (POSIX: a new entry is durable once
-        its folder is). Files the kernel has written back already cost little."""
+        its folder is). Files the kernel has written back already cost little. Returns the instances made
+        durable: one whose file is gone (removed behind our back) leaves the index, with a warning."""
         folders: set[Path] = {self.instances}
+        kept: list[StoredInstance] = []
+        lost: list[str] = []
         for inst in instances:
-            fsync_file(inst.path)
+            try:
+                fsync_file(inst.path)
+            except FileNotFoundError:
+                lost.append(inst.sop_instance_uid)
+                continue
+            kept.append(inst)
             folders.update((inst.path.parent, inst.path.parent.parent))
         for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
             fsync_dir(folder)
+        if lost:
+            log.warning("%d indexed instance(s) had no file and left the index: %s", len(lost), lost[:10])
+            self._forget(lost)
+        return kept
 
     def check_unpublished(self) -> int:
         """At start-up: drop the rows of instances not yet made durable (studies with unpublished instances)
@@ -233,11 +258,14 @@ class InstanceStore:
                 .where(t.study.c.dirty.is_(True))
             ).all()
         lost = [row.sop_instance_uid for row in rows if _size(self.instances / row.path) != row.size]
-        with self.write() as conn:
-            for start in range(0, len(lost), 500):
-                batch = lost[start : start + 500]
-                conn.execute(delete(t.instance).where(t.instance.c.sop_instance_uid.in_(batch)))
+        self._forget(lost)
         return len(lost)
+
+    def _forget(self, sop_instance_uids: Sequence[str]) -> None:
+        with self.write() as conn:
+            for start in range(0, len(sop_instance_uids), 500):
+                batch = sop_instance_uids[start : start + 500]
+                conn.execute(delete(t.instance).where(t.instance.c.sop_instance_uid.in_(batch)))
 
     # --- reads ------------------------------------------------------------------------------------------
 
@@ -379,11 +407,6 @@ class InstanceStore:
                 name: conn.execute(select(func.count()).select_from(table)).scalar_one()
                 for name, table in (("studies", t.study), ("series", t.series), ("instances", t.instance))
             }
-
-
-def copy_chunks(source: Path, target: Path) -> None:
-    with source.open("rb") as src, target.open("wb") as dst:
-        shutil.copyfileobj(src, dst, CHUNK)
 
 
 def sorted_instances(instances: Sequence[StoredInstance]) -> list[StoredInstance]:

@@ -30,7 +30,9 @@ from imaging_source.audit import ImagingAudit
 from imaging_source.vocabulary import (
     IMPLEMENTATION_CLASS_UID,
     IMPLEMENTATION_VERSION,
+    IMPLICIT_VR_LE,
     STATUS_CANNOT_UNDERSTAND,
+    STATUS_OUT_OF_RESOURCES,
 )
 from xds.audit.events import DicomPeer
 
@@ -42,21 +44,32 @@ TRANSFER_SYNTAXES = tuple(str(uid) for uid in ALL_TRANSFER_SYNTAXES)
 RECEIVE_BUFFER = 1 << 20
 ACSE_TIMEOUT = 30  # seconds for the A-ASSOCIATE-RQ to arrive (as the pynetdicom listener's acse_timeout)
 NETWORK_TIMEOUT = 60  # seconds of silence before the association is aborted (its network_timeout)
+# a request longer than this (some 300 contexts) is left to pynetdicom: a peek must fit the socket's buffer
+MAX_PEEK = 1 << 16
+MAX_COMMAND = 1 << 16  # a C-STORE-RQ or C-ECHO-RQ command set is a few hundred bytes
+STATUS_SOP_CLASS_NOT_SUPPORTED = 0x0122  # PS3.7 Annex C.5 general status: Refused: SOP Class not supported
 
 # receives a stored file: (path, SOP Class UID, SOP Instance UID, calling AE) -> a status data set
 Receiver = Callable[[Path, str, str, str], Dataset]
 
 
+def _receive_timeout(sock: socket.socket, seconds: int) -> None:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", seconds, 0))
+
+
 def peek_request(sock: socket.socket) -> pdu.AssociateRequest | None:
     """The A-ASSOCIATE-RQ waiting on ``sock``, read without consuming it; None when what waits is anything
-    else (pynetdicom then answers it as before)."""
-    sock.settimeout(ACSE_TIMEOUT)
+    else (pynetdicom then answers it as before). The socket blocks, so that MSG_WAITALL makes the kernel
+    wait for a request that comes in several TCP segments (a Python timeout would make it non-blocking);
+    SO_RCVTIMEO bounds the wait."""
+    sock.settimeout(None)
+    _receive_timeout(sock, ACSE_TIMEOUT)
     try:
         head = sock.recv(6, socket.MSG_PEEK | socket.MSG_WAITALL)
         if len(head) < 6 or head[0] != pdu.A_ASSOCIATE_RQ:
             return None
         length = struct.unpack(">I", head[2:6])[0]
-        if length > 1 << 16:  # more than a socket buffer surely holds: not worth a special case
+        if length > MAX_PEEK:
             return None
         whole = sock.recv(6 + length, socket.MSG_PEEK | socket.MSG_WAITALL)
         if len(whole) < 6 + length:
@@ -65,7 +78,7 @@ def peek_request(sock: socket.socket) -> pdu.AssociateRequest | None:
     except (OSError, pdu.ProtocolError):
         return None
     finally:
-        sock.settimeout(None)
+        _receive_timeout(sock, 0)
 
 
 def storage_only(request: pdu.AssociateRequest) -> bool:
@@ -80,15 +93,20 @@ def storage_only(request: pdu.AssociateRequest) -> bool:
 
 def negotiate(request: pdu.AssociateRequest) -> list[tuple[int, int, str]]:
     """PS3.8 9.3.3.2: per proposed context, accepted with the first proposed transfer syntax we know (PS3.5
-    Annex A), else rejected as transfer-syntaxes-not-supported."""
+    Annex A), else rejected as transfer-syntaxes-not-supported; a context id that is even or used twice
+    (PS3.8 9.3.2.2: odd, unique) is rejected without reason. The transfer syntax of a rejected context is
+    not significant: the default one is named."""
     results = []
+    seen: set[int] = set()
     for context in request.contexts:
         chosen = next((ts for ts in context.transfer_syntaxes if ts in TRANSFER_SYNTAXES), None)
-        if chosen is None:
-            first = context.transfer_syntaxes[0] if context.transfer_syntaxes else TRANSFER_SYNTAXES[0]
-            results.append((context.context_id, pdu.TRANSFER_SYNTAXES_NOT_SUPPORTED, first))
+        if context.context_id % 2 == 0 or context.context_id in seen:
+            results.append((context.context_id, pdu.PROVIDER_REJECTION, IMPLICIT_VR_LE))
+        elif chosen is None:
+            results.append((context.context_id, pdu.TRANSFER_SYNTAXES_NOT_SUPPORTED, IMPLICIT_VR_LE))
         else:
             results.append((context.context_id, pdu.ACCEPTANCE, chosen))
+        seen.add(context.context_id)
     return results
 
 
@@ -96,21 +114,16 @@ def _element(tag: int, vr: bytes, value: bytes) -> bytes:
     return struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr, len(value)) + value
 
 
-def _even(value: str, pad: bytes) -> bytes:
-    raw = value.encode("ascii", "replace")
-    return raw + pad if len(raw) % 2 else raw
-
-
 def file_meta(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str, source_ae: str) -> bytes:
     """PS3.10 7.1: preamble, "DICM" and the File Meta Information of a received instance."""
     elements = b"".join((
         struct.pack("<HH2s2xI", 0x0002, 0x0001, b"OB", 2) + b"\x00\x01",
-        _element(0x00020002, b"UI", _even(sop_class_uid, b"\0")),
-        _element(0x00020003, b"UI", _even(sop_instance_uid, b"\0")),
-        _element(0x00020010, b"UI", _even(transfer_syntax, b"\0")),
-        _element(0x00020012, b"UI", _even(IMPLEMENTATION_CLASS_UID, b"\0")),
-        _element(0x00020013, b"SH", _even(IMPLEMENTATION_VERSION, b" ")),
-        _element(0x00020016, b"AE", _even(source_ae[:16], b" ")) if source_ae else b"",
+        _element(0x00020002, b"UI", dimse.padded(sop_class_uid, b"\0")),
+        _element(0x00020003, b"UI", dimse.padded(sop_instance_uid, b"\0")),
+        _element(0x00020010, b"UI", dimse.padded(transfer_syntax, b"\0")),
+        _element(0x00020012, b"UI", dimse.padded(IMPLEMENTATION_CLASS_UID, b"\0")),
+        _element(0x00020013, b"SH", dimse.padded(IMPLEMENTATION_VERSION, b" ")),
+        _element(0x00020016, b"AE", dimse.padded(source_ae[:16], b" ")) if source_ae else b"",
     ))
     return bytes(128) + b"DICM" + _element(0x00020000, b"UL", struct.pack("<I", len(elements))) + elements
 
@@ -125,12 +138,35 @@ class _Abort(Exception):
 
 @dataclass
 class _Incoming:
-    """The C-STORE whose data set is arriving."""
+    """The C-STORE whose data set is arriving: into ``file``, or discarded when it is already refused."""
 
     command: dimse.Command
     context_id: int
-    path: Path
-    file: BinaryIO
+    path: Path | None = None
+    file: BinaryIO | None = None
+    refusal: tuple[int, str] | None = None  # the status to answer with, and its Error Comment
+
+    def write(self, data: memoryview) -> None:
+        if self.file is None:
+            return
+        try:
+            self.file.write(data)
+        except OSError as exc:
+            # PS3.4 Table B.2-1 A7xx: Refused, Out of Resources (a full disk); the rest is read and dropped
+            self.refuse(STATUS_OUT_OF_RESOURCES, f"cannot store: {exc.strerror or exc}")
+
+    def refuse(self, status: int, comment: str) -> None:
+        self.refusal = (status, comment)
+        self.close()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
+
+    def close(self) -> None:
+        if self.file is not None:
+            file, self.file = self.file, None
+            with contextlib.suppress(OSError):
+                file.close()
 
 
 class StorageAssociation:
@@ -153,7 +189,7 @@ class StorageAssociation:
         self.audit = audit
         self.max_pdu = max_pdu
         self.parser = pdu.PduParser()
-        self.contexts: dict[int, str] = {}  # accepted context id -> transfer syntax
+        self.contexts: dict[int, tuple[str, str]] = {}  # accepted id -> (abstract syntax, transfer syntax)
         self.peer_max = 0
         self.calling_ae = ""
         self.command = bytearray()
@@ -170,6 +206,10 @@ class StorageAssociation:
                 self.sock.sendall(pdu.abort(pdu.ABORT_SOURCE_PROVIDER, exc.reason))
         except OSError as exc:
             log.info("DICOM association from %s ended: %s", self.address[0], exc)
+        except Exception:  # a fault of ours: the peer still learns the association is gone
+            log.exception("DICOM association from %s failed", self.address[0])
+            with contextlib.suppress(OSError):
+                self.sock.sendall(pdu.abort(pdu.ABORT_SOURCE_PROVIDER, 0))
         finally:
             self._discard()
             self.audit.receiving_ended(self)
@@ -181,7 +221,7 @@ class StorageAssociation:
         self.sock.settimeout(ACSE_TIMEOUT)
         received = self._next_control(pdu.A_ASSOCIATE_RQ)
         request = pdu.parse_associate_rq(received.body)
-        self.calling_ae = request.calling_ae
+        self.calling_ae = pdu.calling_ae(request)
         # PS3.8 9.3.2 Table 9-11: bit 0 of the protocol version; PS3.7 A.2.1: the DICOM application context
         if not request.protocol_version & 1:
             rejection = pdu.associate_rj(pdu.RJ_PERMANENT, pdu.RJ_SOURCE_ACSE, pdu.RJ_ACSE_PROTOCOL_VERSION)
@@ -198,7 +238,8 @@ class StorageAssociation:
             self.sock.sendall(rejection)
             return False
         results = negotiate(request)
-        self.contexts = {cid: ts for cid, result, ts in results if result == pdu.ACCEPTANCE}
+        abstract = {c.context_id: c.abstract_syntax for c in request.contexts}
+        self.contexts = {cid: (abstract[cid], ts) for cid, result, ts in results if result == pdu.ACCEPTANCE}
         self.peer_max = request.max_length
         self.sock.sendall(pdu.associate_ac(
             request, results, max_length=self.max_pdu, implementation_class_uid=IMPLEMENTATION_CLASS_UID,
@@ -252,16 +293,18 @@ class StorageAssociation:
             if self.incoming is not None:
                 raise _Abort(pdu.ABORT_UNEXPECTED_PDU, "a command while a data set was due")
             self.command += event.data
+            if len(self.command) > MAX_COMMAND:
+                raise _Abort(pdu.ABORT_INVALID_PARAMETER, "a command set of more than 64 KiB")
             if event.last and event.end:
                 self._command(event.context_id)
             return
         incoming = self.incoming
         if incoming is None or incoming.context_id != event.context_id:
             raise _Abort(pdu.ABORT_UNEXPECTED_PDU, "a data set without its C-STORE-RQ")
-        incoming.file.write(event.data)
+        incoming.write(event.data)
         if event.last and event.end:
             self.incoming = None
-            incoming.file.close()
+            incoming.close()
             self._stored(incoming)
 
     def _command(self, context_id: int) -> None:
@@ -271,65 +314,99 @@ class StorageAssociation:
             command = dimse.decode(raw)
         except dimse.CommandError as exc:
             raise _Abort(pdu.ABORT_INVALID_PARAMETER, str(exc)) from exc
+        abstract, syntax = self.contexts[context_id]
         if command.field == dimse.C_ECHO_RQ:
-            self._send(context_id, dimse.echo_rsp(command))  # PS3.7 9.3.5: Verification
+            # PS3.7 9.3.5: Verification, on a Verification context (0122 on any other)
+            status = 0 if abstract == VERIFICATION else STATUS_SOP_CLASS_NOT_SUPPORTED
+            self._send(context_id, dimse.echo_rsp(command, status))
         elif command.field == dimse.C_STORE_RQ and command.has_data_set:
-            path = self.new_tmp()
-            file = path.open("wb")
+            incoming = _Incoming(command, context_id)
+            self.incoming = incoming
+            if command.sop_class_uid != abstract:
+                # PS3.7 9.1.1.1: the Affected SOP Class is the context's abstract syntax
+                incoming.refuse(STATUS_SOP_CLASS_NOT_SUPPORTED, "SOP Class is not the context's")
+                return
             try:
-                syntax = self.contexts[context_id]
-                file.write(
+                incoming.path = self.new_tmp()
+                incoming.file = incoming.path.open("wb")
+                incoming.file.write(
                     file_meta(command.sop_class_uid, command.sop_instance_uid, syntax, self.calling_ae)
                 )
-            except BaseException:
-                file.close()
-                path.unlink(missing_ok=True)
-                raise
-            self.incoming = _Incoming(command, context_id, path, file)
+            except OSError as exc:
+                incoming.refuse(STATUS_OUT_OF_RESOURCES, f"cannot store: {exc.strerror or exc}")
         else:
             # PS3.7 9.3: no other service runs on a storage context (a C-STORE-RQ carries a data set)
             raise _Abort(pdu.ABORT_INVALID_PARAMETER, f"command 0x{command.field:04X} on a storage context")
 
     def _stored(self, incoming: _Incoming) -> None:
         command = incoming.command
-        try:
-            status = self.receive(
-                incoming.path, command.sop_class_uid, command.sop_instance_uid, self.calling_ae
-            )
-        except Exception:  # the SCP answers whatever happens (PS3.4 B.2.3); the server stays up
-            log.exception("C-STORE of %s failed", command.sop_instance_uid)
-            status = Dataset()
-            status.Status = STATUS_CANNOT_UNDERSTAND
-        finally:
-            incoming.path.unlink(missing_ok=True)  # refused (a stored file was moved away)
-        code = int(status.Status)
+        if incoming.refusal is not None or incoming.path is None:
+            code, comment = incoming.refusal or (STATUS_OUT_OF_RESOURCES, "")
+        else:
+            try:
+                status = self.receive(
+                    incoming.path, command.sop_class_uid, command.sop_instance_uid, self.calling_ae
+                )
+            except Exception:  # the SCP answers whatever happens (PS3.4 B.2.3); the server stays up
+                log.exception("C-STORE of %s failed", command.sop_instance_uid)
+                status = Dataset()
+                status.Status = STATUS_CANNOT_UNDERSTAND
+            finally:
+                incoming.path.unlink(missing_ok=True)  # refused (a stored file was moved away)
+            code, comment = int(status.Status), str(status.get("ErrorComment", ""))
         self.audit.received(self, DicomPeer(self.calling_ae, self.address[0]), command.sop_instance_uid, code)
-        self._send(incoming.context_id, dimse.store_rsp(command, code, str(status.get("ErrorComment", ""))))
+        self._send(incoming.context_id, dimse.store_rsp(command, code, comment))
 
     def _send(self, context_id: int, command: bytes) -> None:
         self.sock.sendall(b"".join(pdu.fragments(context_id, 0x01, command, self.peer_max)))
 
     def _discard(self) -> None:
         if self.incoming is not None:
-            self.incoming.file.close()
-            self.incoming.path.unlink(missing_ok=True)
+            self.incoming.refuse(0, "")
             self.incoming = None
+
+    def reject_busy(self) -> None:
+        """PS3.8 Table 9-21: rejected-transient, local-limit-exceeded; the request is read first, so that the
+        close does not reset the connection before the rejection is read."""
+        self.sock.settimeout(ACSE_TIMEOUT)
+        try:
+            self._next_control(pdu.A_ASSOCIATE_RQ)
+            limit = pdu.RJ_PRESENTATION_LOCAL_LIMIT
+            self.sock.sendall(pdu.associate_rj(pdu.RJ_TRANSIENT, pdu.RJ_SOURCE_PRESENTATION, limit))
+        except (OSError, _Abort, pdu.ProtocolError) as exc:
+            log.info("DICOM association from %s not rejected cleanly: %s", self.address[0], exc)
+        finally:
+            with contextlib.suppress(OSError):
+                self.sock.close()
 
 
 class StorageRoute:
-    """Counts the fast path's associations against the listener's limit (PS3.8 Table 9-21 local limit)."""
+    """The fast path's associations: at most ``limit`` at once (beside pynetdicom's own limit), and ended
+    by ``close`` when the listener stops."""
 
     def __init__(self, limit: int) -> None:
         self._slots = threading.BoundedSemaphore(limit)
+        self._active: set[StorageAssociation] = set()
+        self._lock = threading.Lock()
 
     def serve(self, association: StorageAssociation) -> None:
         if not self._slots.acquire(blocking=False):
-            with contextlib.suppress(OSError):
-                association.sock.sendall(pdu.associate_rj(
-                    pdu.RJ_TRANSIENT, pdu.RJ_SOURCE_PRESENTATION, pdu.RJ_PRESENTATION_LOCAL_LIMIT))
-                association.sock.close()
+            association.reject_busy()
             return
+        with self._lock:
+            self._active.add(association)
         try:
             association.run()
         finally:
+            with self._lock:
+                self._active.discard(association)
             self._slots.release()
+
+    def close(self) -> None:
+        """Cut the connections of the associations in progress: their threads end (what is half received
+        is dropped, as on any lost connection)."""
+        with self._lock:
+            active = list(self._active)
+        for association in active:
+            with contextlib.suppress(OSError):
+                association.sock.shutdown(socket.SHUT_RDWR)

@@ -9,9 +9,10 @@ out as the peer's maximum PDU size allows, in one send; the answer is read as so
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import socket
-from collections.abc import Iterator
+from collections import deque
 from pathlib import Path
 
 from imaging_source import dimse, pdu
@@ -34,6 +35,8 @@ class StoreScu:
         self.accept = accept
         self.parser = pdu.PduParser()
         self._buffer = bytearray(READ)
+        self._received: deque[pdu.ControlPdu | pdu.PdvData] = deque()  # parsed, not yet asked for
+        self.broken: str | None = None  # why the association can carry no more messages
 
     @classmethod
     def open(
@@ -85,6 +88,7 @@ class StoreScu:
         transfer_syntax: str,
         *,
         message_id: int,
+        priority: int = 0,
         originator_ae: str = "",
         originator_id: int | None = None,
     ) -> int:
@@ -97,23 +101,33 @@ class StoreScu:
         )
         if context_id is None:
             raise ValueError(f"no accepted presentation context for {sop_class_uid} in {transfer_syntax}")
+        if self.broken is not None:
+            raise AssociationFailed(f"the association was aborted: {self.broken}")
         command = dimse.store_rq(message_id, sop_class_uid, sop_instance_uid, originator_ae=originator_ae,
-                                 originator_id=originator_id)
-        self._message(context_id, command, path)
-        return self._response(message_id)
+                                 originator_id=originator_id, priority=priority)
+        try:
+            self._message(context_id, command, path)
+            return self._response(message_id)
+        except BaseException as exc:
+            # a message half sent or an answer not read leaves the association unusable: PS3.8 7.3 A-ABORT
+            self.broken = str(exc) or type(exc).__name__
+            with contextlib.suppress(OSError):
+                self.sock.sendall(pdu.abort(pdu.ABORT_SOURCE_USER))
+            self.close()
+            raise
 
     def _message(self, context_id: int, command: bytes, path: Path) -> None:
         # PS3.8 9.3.5 / Annex E: the command, then the data set in fragments of at most the peer's maximum
         # length, the last of each marked; the command goes out with the first block of the data set
-        room = self.accept.max_length - pdu.PDV_OVERHEAD if self.accept.max_length else BLOCK
-        block = memoryview(bytearray(max(room, BLOCK // room * room)))
+        limit = self.accept.max_length
+        room = min(limit - pdu.PDV_OVERHEAD, BLOCK) if limit else BLOCK  # a PDV never holds more than a block
+        block = memoryview(bytearray(BLOCK // room * room))
         with path.open("rb", buffering=0) as file:
             left = os.fstat(file.fileno()).st_size
             count = file.readinto(block)
             offset = data_set_offset(bytes(block[: min(count, HEAD)]))
             left -= offset
             data = block[offset:count]
-            limit = self.accept.max_length
             pieces: list[bytes | memoryview] = [*pdu.fragments(context_id, 1, command, limit)]
             while True:
                 left -= len(data)
@@ -130,19 +144,22 @@ class StoreScu:
                 data = block[:count]
                 pieces = []
 
-    def _events(self) -> Iterator[pdu.ControlPdu | pdu.PdvData]:
-        """What the peer sends, as it arrives (a PDV's data is valid until the next event is asked for)."""
-        while True:
+    def _next(self) -> pdu.ControlPdu | pdu.PdvData:
+        """The next thing the peer sent; PDV data copied, since the receive buffer is read into again."""
+        while not self._received:
             count = self.sock.recv_into(self._buffer)
             if not count:
                 raise AssociationFailed("the peer closed the connection")
-            yield from self.parser.feed(memoryview(self._buffer)[:count])
+            for event in self.parser.feed(memoryview(self._buffer)[:count]):
+                if isinstance(event, pdu.PdvData):
+                    event = dataclasses.replace(event, data=memoryview(bytes(event.data)))
+                self._received.append(event)
+        return self._received.popleft()
 
     def _response(self, message_id: int) -> int:
         command = bytearray()
-        events = self._events()
         while True:
-            event = next(events)
+            event = self._next()
             if isinstance(event, pdu.ControlPdu):
                 raise AssociationFailed(f"PDU 0x{event.pdu_type:02X} instead of the C-STORE-RSP")
             if not event.is_command:
@@ -155,7 +172,7 @@ class StoreScu:
                 return answer.status if answer.status is not None else 0xC000
 
     def _control(self) -> pdu.ControlPdu:
-        event = next(self._events())
+        event = self._next()
         if not isinstance(event, pdu.ControlPdu):
             raise AssociationFailed("data where a control PDU was due")
         return event

@@ -527,6 +527,18 @@ def test_data_set_offset_is_the_file_minus_the_data_set(tmp_path: Path) -> None:
     assert header.data_set_offset(raw[:1024]) == len(raw) - len(encoded.getvalue())
 
 
+def test_file_meta_without_its_group_length_is_read(tmp_path: Path) -> None:
+    """PS3.10 7.1 requires (0002,0000); pydicom reads files without it, and so does the reader: the File Meta
+    Information is the run of group 0002 elements."""
+    full = _save(tmp_path / "full.dcm", _instance())
+    raw = full.read_bytes()
+    assert raw[132:136] == b"\x02\x00\x00\x00"  # (0002,0000) UL, 12 bytes
+    path = tmp_path / "no-group-length.dcm"
+    path.write_bytes(raw[:132] + raw[144:])
+    assert header.data_set_offset(path.read_bytes()[:1024]) == _data_set_start(full) - 12
+    assert _agree(path) == _pydicom(full)
+
+
 def test_data_set_offset_without_dicm_prefix(tmp_path: Path) -> None:
     raw = _save(tmp_path / "offset.dcm", _instance()).read_bytes()
     with pytest.raises(ValueError):
@@ -553,3 +565,18 @@ def test_value_with_a_backslash_reads_alike(tmp_path: Path) -> None:
 def test_pixel_data_without_rows_reads_alike(tmp_path: Path) -> None:
     path = _save(tmp_path / "pixels.dcm", _instance(Rows=None, Columns=None))
     assert _quick(path) == _pydicom(path)
+
+
+def test_nothing_past_rows_is_read(tmp_path: Path) -> None:
+    """An Encapsulated PDF has no Rows: the reader stops at the first element past where Rows would be and
+    never reads the document (PS3.3 A.45: Encapsulated Document (0042,0011), OB). Here the file declares a
+    document of 2 GiB and holds 10 bytes of it: the header is read all the same, and memory stays small."""
+    ds = _instance(Rows=None, Columns=None, PixelData=None, BitsAllocated=None, BitsStored=None,
+                   HighBit=None, PixelRepresentation=None, SamplesPerPixel=None,
+                   PhotometricInterpretation=None)
+    path = _save(tmp_path / "pdf.dcm", ds)
+    with path.open("ab") as file:
+        file.write(struct.pack("<HH2s2xI", 0x0042, 0x0011, b"OB", 0x7FFFFFFE) + b"%PDF-1.7\n%")
+    values, has_pixels = header.read(path) or ({}, True)
+    assert values["SOPInstanceUID"] == SOP_INSTANCE and values["PatientID"] == "PID-1"
+    assert has_pixels is False

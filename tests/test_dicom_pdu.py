@@ -256,11 +256,12 @@ def test_associate_rq_round_trip() -> None:
     assert raw[42:74] == bytes(32)
     request = pdu.parse_associate_rq(raw[6:])
     assert request == pdu.AssociateRequest(
-        protocol_version=1, called_ae="CALLED_AE_TITLE1", calling_ae="ME",
+        protocol_version=1, ae_titles=b"CALLED_AE_TITLE1" + b"ME".ljust(16),
         application_context=pdu.APPLICATION_CONTEXT,
         contexts=[pdu.ProposedContext(cid, abstract, syntaxes) for cid, abstract, syntaxes in contexts],
-        max_length=28672, implementation_class_uid="1.2.3.4", other_user_items=set(),
+        max_length=28672, other_user_items=set(),
     )
+    assert pdu.calling_ae(request) == "ME"
 
 
 def _subitem(item_type: int, value: bytes) -> bytes:
@@ -286,9 +287,9 @@ def test_associate_rq_reports_role_selection_and_user_identity_sub_items() -> No
     request = pdu.parse_associate_rq(_hand_made_rq(role + version + identity))
     assert request.other_user_items == {0x54, 0x58}
     assert request.max_length == 0
-    assert request.implementation_class_uid == "1.2.3"  # the trailing NUL of Annex F padding is dropped
     assert request.contexts == [pdu.ProposedContext(1, CT_IMAGE, [IMPLICIT_LE])]
-    assert (request.called_ae, request.calling_ae) == ("SCP", "SCU")
+    assert request.ae_titles == b"SCP".ljust(16) + b"SCU".ljust(16)
+    assert pdu.calling_ae(request) == "SCU"
 
 
 def test_hand_made_rq_without_extra_sub_items_has_none() -> None:
@@ -321,12 +322,12 @@ def test_associate_ac_round_trip_keeps_only_accepted_contexts() -> None:
     raw_rq = _rq([(1, CT_IMAGE, [EXPLICIT_LE, IMPLICIT_LE]), (3, MR_IMAGE, [IMPLICIT_LE]),
                   (5, SC_IMAGE, [JPEG_BASELINE]), (7, VERIFICATION, [IMPLICIT_LE])])
     request = pdu.parse_associate_rq(raw_rq[6:])
-    results = [(1, pdu.ACCEPTANCE, EXPLICIT_LE), (3, pdu.ABSTRACT_SYNTAX_NOT_SUPPORTED, IMPLICIT_LE),
+    results = [(1, pdu.ACCEPTANCE, EXPLICIT_LE), (3, pdu.PROVIDER_REJECTION, IMPLICIT_LE),
                (5, pdu.TRANSFER_SYNTAXES_NOT_SUPPORTED, IMPLICIT_LE), (7, pdu.ACCEPTANCE, IMPLICIT_LE)]
     raw = pdu.associate_ac(request, results, max_length=32768, implementation_class_uid="1.2.3.4",
                            implementation_version="V1")
     assert raw[0] == pdu.A_ASSOCIATE_AC and struct.unpack(">I", raw[2:6])[0] == len(raw) - 6
-    # PS3.8 9.3.3.2: the AE titles are those of the request, returned as received
+    # PS3.8 9.3.3 Table 9-17: the AE title fields are those of the request, returned as received
     assert raw[10:26] == b"STORESCP".ljust(16) and raw[26:42] == b"STORESCU".ljust(16)
     accept = pdu.parse_associate_ac(raw[6:])
     assert accept == pdu.AssociateAccept({1: EXPLICIT_LE, 7: IMPLICIT_LE}, max_length=32768)

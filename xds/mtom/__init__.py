@@ -5,7 +5,6 @@ sans-IO parser, ``spool`` turns its events into an ``MtomMessage`` with attachme
 ``writer`` streams packages out.
 """
 
-from xds.files import READ_BLOCK
 from xds.mtom.content_type import parse_content_type
 from xds.mtom.errors import MtomError, MtomErrorCode
 from xds.mtom.multipart import Event, MultipartParser, PartData, PartEnd, PartStart
@@ -13,7 +12,6 @@ from xds.mtom.spool import MtomMessage, PartSpooler, read_mtom, read_mtom_sync, 
 from xds.mtom.writer import aiter_mtom, iter_mtom, mtom_content_type, new_boundary
 
 __all__ = [
-    "READ_BLOCK",
     "Event",
     "MtomError",
     "MtomErrorCode",

@@ -27,9 +27,9 @@ from starlette.types import Lifespan, Receive, Scope, Send
 from xds.audit.events import ANONYMOUS, Exchange, answer_status
 from xds.audit.trail import current as current_trail
 from xds.errors import RegistryError, SoapFault, SoapFaultCode, XdsError
+from xds.files import READ_BLOCK
 from xds.model.attachment import Attachment
 from xds.mtom import (
-    READ_BLOCK,
     MtomError,
     aiter_mtom,
     mtom_content_type,
