@@ -25,6 +25,7 @@ from imaging_helpers import (
 )
 
 from imaging_source.store_scu import StoreScu
+from imaging_source.vocabulary import IMPLEMENTATION_CLASS_UID
 
 CT_IMAGE = b"1.2.840.10008.5.1.4.1.1.2"
 EXPLICIT_LE = b"1.2.840.10008.1.2.1"
@@ -36,12 +37,18 @@ def item(item_type: int, value: bytes) -> bytes:
 
 
 def associate_rq(
-    *, application_context: bytes = APPLICATION_CONTEXT, version: int = 1, max_length: int = 16384
+    *,
+    application_context: bytes = APPLICATION_CONTEXT,
+    version: int = 1,
+    max_length: int = 16384,
+    contexts: tuple[tuple[int, bytes], ...] = ((1, CT_IMAGE),),
 ) -> bytes:
-    """PS3.8 9.3.2: an A-ASSOCIATE-RQ proposing CT Image Storage (context 1) in Explicit VR Little Endian."""
+    """PS3.8 9.3.2: an A-ASSOCIATE-RQ proposing (id, abstract syntax) contexts, by default CT Image Storage
+    as context 1, each in Explicit VR Little Endian."""
     body = struct.pack(">HH", version, 0) + b"XDSI_SOURCE".ljust(16) + b"RAWSCU".ljust(16) + bytes(32)
     body += item(0x10, application_context)
-    body += item(0x20, bytes((1, 0, 0, 0)) + item(0x30, CT_IMAGE) + item(0x40, EXPLICIT_LE))
+    for context_id, abstract in contexts:
+        body += item(0x20, bytes((context_id, 0, 0, 0)) + item(0x30, abstract) + item(0x40, EXPLICIT_LE))
     body += item(0x50, item(0x51, struct.pack(">I", max_length)) + item(0x52, b"1.2.3.4"))
     return struct.pack(">BxI", 0x01, len(body)) + body
 
@@ -52,21 +59,30 @@ def pdata(context_id: int, control: int, data: bytes) -> bytes:
     return struct.pack(">BxI", 0x04, len(pdv)) + pdv
 
 
-def store_rq(sop_instance_uid: bytes) -> bytes:
-    """PS3.7 9.3.1.1: a C-STORE-RQ command set, Implicit VR Little Endian, with its group length."""
+def command_element(number: int, value: bytes) -> bytes:
+    return struct.pack("<HHI", 0, number, len(value)) + value
 
-    def element(number: int, value: bytes) -> bytes:
-        return struct.pack("<HHI", 0, number, len(value)) + value
 
+def store_rq(sop_instance_uid: bytes, sop_class_uid: bytes = CT_IMAGE, field: int = 0x0001) -> bytes:
+    """PS3.7 9.3.1.1: a C-STORE-RQ command set (or another command field), Implicit VR Little Endian, with its
+    group length."""
     elements = b"".join((
-        element(0x0002, CT_IMAGE + b"\0" * (len(CT_IMAGE) % 2)),
-        element(0x0100, struct.pack("<H", 0x0001)),
-        element(0x0110, struct.pack("<H", 7)),
-        element(0x0700, struct.pack("<H", 0)),
-        element(0x0800, struct.pack("<H", 0x0000)),
-        element(0x1000, sop_instance_uid + b"\0" * (len(sop_instance_uid) % 2)),
+        command_element(0x0002, sop_class_uid + b"\0" * (len(sop_class_uid) % 2)),
+        command_element(0x0100, struct.pack("<H", field)),
+        command_element(0x0110, struct.pack("<H", 7)),
+        command_element(0x0700, struct.pack("<H", 0)),
+        command_element(0x0800, struct.pack("<H", 0x0000 if field == 0x0001 else 0x0101)),
+        command_element(0x1000, sop_instance_uid + b"\0" * (len(sop_instance_uid) % 2)),
     ))
-    return element(0x0000, struct.pack("<I", len(elements))) + elements
+    return command_element(0x0000, struct.pack("<I", len(elements))) + elements
+
+
+def answered_status(sock: socket.socket) -> int:
+    """The Status (0000,0900) of the response command that comes next (one PDV, PS3.7 Table E.1-1)."""
+    pdu_type, body = read_pdu(sock)
+    assert pdu_type == 0x04, body
+    at = body.index(struct.pack("<HHI", 0, 0x0900, 2))
+    return int(struct.unpack_from("<H", body, at + 8)[0])
 
 
 def read_pdu(sock: socket.socket) -> tuple[int, bytes]:
@@ -160,8 +176,11 @@ def test_bad_association_request_is_rejected(
         (associate_rq(), 2),
         # invalid-PDU-parameter-value (6): a command set that does not decode
         (pdata(1, 0x03, b"\x00\x00\x00\x01\xff\xff\xff\x7f"), 6),
+        # invalid-PDU-parameter-value (6): command fragments beyond any command set's size (64 KiB)
+        (pdata(1, 0x01, bytes(40_000)) + pdata(1, 0x01, bytes(40_000)), 6),
     ],
-    ids=["data-without-command", "unaccepted-context", "unknown-pdu", "second-request", "bad-command"],
+    ids=["data-without-command", "unaccepted-context", "unknown-pdu", "second-request", "bad-command",
+         "endless-command"],
 )
 def test_protocol_errors_abort_the_association(
     src: RunningSource, tmp_path: Path, after_association: bytes, reason: int
@@ -231,3 +250,56 @@ def test_instances_a_power_loss_took_are_dropped_at_start(tmp_path: Path) -> Non
         # the two come back when the modality sends them again
         assert storescu(src.port, *study.files).returncode == 0
         assert len(src.store.find_instances(study_uid=study.study_uid)) == 3
+
+
+def test_store_of_a_sop_class_other_than_the_contexts_is_0122(src: RunningSource, tmp_path: Path) -> None:
+    """PS3.7 9.1.1.1: the Affected SOP Class UID is the presentation context's abstract syntax; PS3.7 C.5:
+    0122 Refused: SOP Class not supported. The data set that follows is read and dropped."""
+    study = write_study(tmp_path / "in", slices=1)
+    mr_image = b"1.2.840.10008.5.1.4.1.1.4"
+    with connected(src.port) as sock:
+        associated(sock)
+        sock.sendall(pdata(1, 0x03, store_rq(b"1.2.3.4.5", sop_class_uid=mr_image)))
+        sock.sendall(pdata(1, 0x02, dataset_part(study.files[0])))
+        assert answered_status(sock) == 0x0122
+    still_serving(src, tmp_path)
+
+
+def test_echo_on_a_storage_context_is_0122(src: RunningSource, tmp_path: Path) -> None:
+    """PS3.7 9.3.5: C-ECHO is the Verification SOP Class's; on a CT Image Storage context it is refused."""
+    with connected(src.port) as sock:
+        associated(sock)
+        sock.sendall(pdata(1, 0x03, store_rq(b"", field=0x0030)))
+        assert answered_status(sock) == 0x0122
+    still_serving(src, tmp_path)
+
+
+def test_even_and_repeated_context_ids_are_rejected(src: RunningSource) -> None:
+    """PS3.8 9.3.2.2: presentation context ids are odd and unique; the others get result 2 (no-reason,
+    provider rejection) in the A-ASSOCIATE-AC, and the first context 3 is accepted."""
+    with connected(src.port) as sock:
+        sock.sendall(associate_rq(contexts=((2, CT_IMAGE), (3, CT_IMAGE), (3, CT_IMAGE))))
+        pdu_type, body = read_pdu(sock)
+        assert pdu_type == 0x02
+        results = []
+        at = 68
+        while at < len(body):
+            item_type, length = struct.unpack_from(">BxH", body, at)
+            if item_type == 0x21:
+                results.append((body[at + 4], body[at + 6]))
+            at += 4 + length
+        assert results == [(2, 2), (3, 0), (3, 2)]
+
+
+def test_a_request_in_several_segments_takes_the_storage_path(src: RunningSource) -> None:
+    """The listener peeks at the whole A-ASSOCIATE-RQ, however TCP cuts it: the answer comes from our Upper
+    Layer (its Implementation Class UID), not pynetdicom's."""
+    request = associate_rq()
+    with connected(src.port) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for start in range(0, len(request), 7):
+            sock.sendall(request[start : start + 7])
+            time.sleep(0.01)
+        pdu_type, body = read_pdu(sock)
+        assert pdu_type == 0x02
+        assert IMPLEMENTATION_CLASS_UID.encode() in body
