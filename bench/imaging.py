@@ -15,7 +15,8 @@ against
 Printed: MB/s of each path, its ratio to the baseline (target >= 0.5), and the server's peak RSS per phase
 (psutil samples every 20 ms; flat memory means it does not grow with the study).
 
-Two more references show what pynetdicom itself allows on this machine (both paths of the source run on it):
+Two more references show what pynetdicom itself allows on this machine (the source served both paths with
+it until its own Upper Layer took them over, imaging_source.store_scp / store_scu; TLS still goes through it):
 - pynetdicom floor, C-STORE SCP: storescu -> a pynetdicom AE in this process whose handler only deletes the
   received file (what intake would reach if storing cost nothing)
 - pynetdicom floor, C-STORE SCU: a pynetdicom association sends the files to dcmtk storescp (what a C-MOVE's
