@@ -10,7 +10,9 @@ and the patients (the registry ``patient`` table). The ``ebrim`` column is the r
 (registry.rows.object_row) of the tests/registry_helpers.single_document baseline, encoded once with
 placeholders; per row the entryUUIDs, patient, uniqueIds, logicalID, creationTime and the
 Classification/ExternalIdentifier ids derived from the entryUUID are filled in, so every row holds the
-bytes the registry would have stored (checked against ``object_row`` before every load). The first
+bytes the registry encodes for such an object (checked against ``object_row`` before every load; an
+ITI-42 of our client stores its submitted elements, which differ from these only in those ids:
+registry/submitted.py). The first
 ``query_patients`` patients hold ``QUERY_DOCUMENTS`` documents each, the others ``per_patient``.
 """
 

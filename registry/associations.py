@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 
 from registry import store as db
 from registry.identifiers import new_uuid
 from registry.plan import Plan, stored_entry
+from registry.rows import StoredObject
 from registry.tables import DOCUMENT_ENTRY, FOLDER
 from xds.errors import ErrorCode
 from xds.model import Association
@@ -54,7 +55,7 @@ def _ends_resolve(plan: Plan, assoc: Association) -> bool:
     return ok
 
 
-def _same_patient(plan: Plan, assoc: Association, row: Row) -> bool:
+def _same_patient(plan: Plan, assoc: Association, row: StoredObject) -> bool:
     # ITI TF-2b 3.42.4.1.3.3.2, ITI TF-3 4.2.2.1.4: associations do not cross patients
     if row.patient_id is None or row.patient_id == plan.patient_id:
         return True
@@ -66,7 +67,7 @@ def _same_patient(plan: Plan, assoc: Association, row: Row) -> bool:
     return False
 
 
-def _approved_entry(plan: Plan, assoc: Association, row: Row) -> bool:
+def _approved_entry(plan: Plan, assoc: Association, row: StoredObject) -> bool:
     if row.kind != DOCUMENT_ENTRY:
         plan.error(
             ErrorCode.UNRESOLVED_REFERENCE_EXCEPTION,
@@ -150,7 +151,7 @@ def _check_relationship(conn: Connection, plan: Plan, assoc: Association) -> Non
         _replace(plan, assoc, target)
 
 
-def _replace(plan: Plan, assoc: Association, target: Row) -> None:
+def _replace(plan: Plan, assoc: Association, target: StoredObject) -> None:
     if target.id in plan.replaced:
         plan.error(
             ErrorCode.XDS_REGISTRY_METADATA_ERROR,

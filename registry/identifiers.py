@@ -4,7 +4,7 @@ to it inside the submission follows."""
 
 from __future__ import annotations
 
-import uuid
+import os
 from dataclasses import replace
 
 from xds.model import Submission
@@ -12,7 +12,12 @@ from xds.validation.syntax import is_uuid_urn
 
 
 def new_uuid() -> str:
-    return f"urn:uuid:{uuid.uuid4()}"
+    """A random (version 4) UUID as a URN (RFC 4122 4.4), as uuid.uuid4 makes it, in fewer steps."""
+    digest = bytearray(os.urandom(16))
+    digest[6] = (digest[6] & 0x0F) | 0x40
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def created_ids(submission: Submission) -> list[str]:

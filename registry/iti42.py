@@ -9,7 +9,7 @@ set — or nothing is, and the RegistryResponse lists every error found (ITI TF-
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from sqlalchemy import Connection
@@ -19,7 +19,8 @@ from registry import store as db
 from registry.associations import check_associations
 from registry.identifiers import assign_uuids, created_ids
 from registry.plan import Plan
-from registry.rows import RegistryObject, object_row, patient_key
+from registry.rows import RegistryObject, StoredObject, object_row, patient_key
+from registry.submitted import Submitted, stored_text
 from registry.tables import DOCUMENT_ENTRY
 from xds.errors import ErrorCode, RegistryError, XdsError
 from xds.model import Submission
@@ -36,14 +37,20 @@ def register(
     *,
     validation: ValidationConfig,
     clock: Callable[[], str] = db.now_dtm,
+    submitted: Mapping[str, Submitted] | None = None,
 ) -> list[RegistryError]:
-    """Register ``submission``; the warnings on success, XdsError with every error otherwise."""
+    """Register ``submission``; the warnings on success, XdsError with every error otherwise.
+
+    ``submitted``: the elements the objects were decoded from, by the id they were sent with
+    (registry.submitted.submitted_objects), to store them from; without it they are encoded again.
+    """
     warnings = validate_or_raise(submission, Transaction.ITI_42, validation)
-    submission, _ = assign_uuids(submission)
+    submission, uuids = assign_uuids(submission)
+    sent = {uuids.get(sent_id, sent_id): element for sent_id, element in (submitted or {}).items()}
     for attempt in (1, 2):
         try:
             with store.write() as conn:
-                _register(conn, submission, clock())
+                _register(conn, submission, clock(), sent)
             return warnings
         except IntegrityError:
             # a concurrent submission took a uniqueId or entryUUID between our checks and our insert; the
@@ -57,17 +64,22 @@ def register(
     raise XdsError(ErrorCode.XDS_REGISTRY_ERROR, "the registry could not store the submission")
 
 
-def _register(conn: Connection, submission: Submission, now: str) -> None:
+def _register(conn: Connection, submission: Submission, now: str, sent: Mapping[str, Submitted]) -> None:
     new_ids = set(created_ids(submission))
     referenced = {i for a in submission.associations for i in (a.source, a.target)} - new_ids
     # one document uniqueId at a time across writers, so the hash/size comparison below stays true
     db.lock(conn, (de.unique_id for de in submission.document_entries))
+    # one look-up: the stored objects the submission names by entryUUID, and those holding its uniqueIds
+    named_ids = new_ids | referenced
+    packages = (*submission.submission_sets, *submission.folders)
+    unique_ids = {o.unique_id for o in (*submission.document_entries, *packages)}
+    named = db.objects_named(conn, named_ids, unique_ids)
     ss = submission.submission_set
     plan = Plan(
         submission,
         patient_key(ss.patient_id) if ss is not None else None,
         new_ids,
-        db.objects_by_id(conn, new_ids | referenced),
+        {row.id: row for row in named if row.id in named_ids},
         # a new entry is the first version of its logical document unless it replaces one (associations.py)
         entries={
             de.entry_uuid: replace(de, logical_id=de.entry_uuid, version="1")
@@ -76,11 +88,12 @@ def _register(conn: Connection, submission: Submission, now: str) -> None:
     )
     _check_patient(conn, plan)
     _check_new_ids(plan)
-    _check_unique_ids(conn, plan)
+    _check_unique_ids(plan, [row for row in named if row.unique_id in unique_ids])
     check_associations(conn, plan)
     if plan.errors:
         raise XdsError.collect(plan.errors)
-    db.insert_objects(conn, [object_row(obj) for obj in _final_objects(plan, now)])
+    final = _final_objects(plan, now)
+    db.insert_objects(conn, [object_row(obj, stored_text(obj, sent.get(obj.entry_uuid))) for obj in final])
     for original_id, original in plan.deprecate.items():
         deprecated = object_row(replace(original, availability_status=Status.DEPRECATED))
         changed = db.replace_object(conn, deprecated, expected_status=Status.APPROVED)
@@ -113,11 +126,9 @@ def _check_new_ids(plan: Plan) -> None:
         plan.error(ErrorCode.XDS_REGISTRY_METADATA_ERROR, f"{object_id} is already registered", object_id)
 
 
-def _check_unique_ids(conn: Connection, plan: Plan) -> None:
-    sub = plan.submission
-    entries = {de.unique_id: de for de in sub.document_entries}
-    packages = {p.unique_id: p for p in (*sub.submission_sets, *sub.folders)}
-    for row in db.objects_by_unique_id(conn, None, (*entries, *packages)):
+def _check_unique_ids(plan: Plan, same_unique_id: list[StoredObject]) -> None:
+    entries = {de.unique_id: de for de in plan.submission.document_entries}
+    for row in same_unique_id:
         de = entries.get(row.unique_id)
         if de is None or row.kind != DOCUMENT_ENTRY:
             # ITI TF-2b 3.42.4.1.3.3.7, ITI TF-3 Table 4.2.4.1-2: a SubmissionSet or Folder uniqueId is not

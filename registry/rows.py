@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from lxml import etree
 
@@ -74,6 +74,30 @@ def to_ebrim(obj: RegistryObject) -> etree._Element:
     return association_to_ebrim(obj)
 
 
+class StoredObject(Protocol):
+    """A registry_object row as the store reads it (a SQLAlchemy Row, or the driver's named tuple on the
+    PostgreSQL statements of registry/pgstore.py): the columns an ITI-42 registration checks."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def patient_id(self) -> str | None: ...
+    @property
+    def unique_id(self) -> str | None: ...
+    @property
+    def object_type(self) -> str | None: ...
+    @property
+    def hash(self) -> str | None: ...
+    @property
+    def size(self) -> int | None: ...
+    @property
+    def ebrim(self) -> str: ...
+
+
 @dataclass
 class ObjectRow:
     """One registry_object row and its multi-valued attributes."""
@@ -88,13 +112,14 @@ def _version(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() else None
 
 
-def object_row(obj: RegistryObject) -> ObjectRow:
-    """The row of a registry object whose ids, status, logicalID and version are final."""
+def object_row(obj: RegistryObject, ebrim: str | None = None) -> ObjectRow:
+    """The row of a registry object whose ids, status, logicalID and version are final; ``ebrim`` is its
+    stored XML when already made (registry/submitted.py), else it is encoded here."""
     values: dict[str, Any] = {
         "id": obj.entry_uuid,
         "status": obj.availability_status,
         "home_community_id": obj.home_community_id,
-        "ebrim": ebrim_text(obj),
+        "ebrim": ebrim_text(obj) if ebrim is None else ebrim,
     }
     if isinstance(obj, DocumentEntry):
         values.update(

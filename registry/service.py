@@ -13,6 +13,7 @@ from registry.iti18 import stored_query
 from registry.iti42 import register
 from registry.queries import QueryLimits
 from registry.store import RegistryStore
+from registry.submitted import submitted_objects
 from xds.config import Settings
 from xds.ebrim import failure_body, registry_response_to_ebrim, submit_objects_from_ebrim
 from xds.mllp import MllpServer
@@ -39,8 +40,9 @@ class Registry:
 
     async def iti42(self, request: SoapRequest) -> SoapResponse:
         submission = submit_objects_from_ebrim(request.body)
+        sent = submitted_objects(request.body)
         warnings = await anyio.to_thread.run_sync(
-            lambda: register(self.store, submission, validation=self.validation)
+            lambda: register(self.store, submission, validation=self.validation, submitted=sent)
         )
         # ITI TF-2b 3.42.4.2.2: Success, with any warnings in the RegistryErrorList
         response = RegistryResponse(ResponseStatus.SUCCESS, tuple(warnings))

@@ -10,10 +10,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
-from sqlalchemy import Connection, Engine, Row, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, Row, insert, or_, select, update
 
-from registry.rows import ObjectRow
+from registry import pgstore
+from registry.rows import ObjectRow, StoredObject
 from registry.tables import (
     ASSOCIATION,
     object_author,
@@ -64,10 +66,26 @@ class RegistryStore:
         self.engine.dispose()
 
 
+def _on_postgresql(conn: Connection) -> bool:
+    """PostgreSQL: the statements of an ITI-42 registration run on the driver (registry/pgstore.py)."""
+    return conn.dialect.name == "postgresql"
+
+
 # --- patients ---------------------------------------------------------------------------------------------
 
 
-def get_patient(conn: Connection, pid: str) -> Row | None:
+class KnownPatient(Protocol):
+    """A patient row (a SQLAlchemy Row, or the driver's named tuple on PostgreSQL): the columns read."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def merged_into(self) -> str | None: ...
+
+
+def get_patient(conn: Connection, pid: str) -> KnownPatient | None:
+    if _on_postgresql(conn):
+        return pgstore.get_patient(conn, pid)
     return conn.execute(select(patient).where(patient.c.pid == pid)).first()
 
 
@@ -100,6 +118,9 @@ _INSERT_OBJECTS = insert(registry_object).returning(registry_object.c.seq, sort_
 def insert_objects(conn: Connection, rows: Sequence[ObjectRow]) -> None:
     if not rows:
         return
+    if _on_postgresql(conn):
+        pgstore.insert_objects(conn, rows)
+        return
     params = [{name: row.values.get(name) for name in _OBJECT_COLUMNS} for row in rows]
     seqs = conn.execute(_INSERT_OBJECTS, params).scalars().all()
     codes, authors, references = [], [], []
@@ -118,6 +139,15 @@ def objects_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Row]:
         return {}
     rows = conn.execute(select(registry_object).where(registry_object.c.id.in_(wanted)))
     return {row.id: row for row in rows}
+
+
+def objects_named(conn: Connection, ids: Iterable[str], unique_ids: Iterable[str]) -> list[StoredObject]:
+    """The objects with one of these ids or one of these uniqueIds (one look-up), in registration order."""
+    wanted_ids, wanted_unique_ids = sorted(set(ids)), sorted(set(unique_ids))
+    if _on_postgresql(conn):
+        return pgstore.objects_named(conn, wanted_ids, wanted_unique_ids)
+    named = or_(registry_object.c.id.in_(wanted_ids), registry_object.c.unique_id.in_(wanted_unique_ids))
+    return list(conn.execute(select(registry_object).where(named).order_by(registry_object.c.seq)))
 
 
 def objects_by_unique_id(conn: Connection, kind: str | None, unique_ids: Iterable[str]) -> list[Row]:
@@ -160,10 +190,9 @@ def lock(conn: Connection, keys: Iterable[str]) -> None:
     PostgreSQL: transaction-level advisory locks, taken in sorted order so two writers cannot deadlock.
     SQLite needs nothing: its write transactions already run one at a time (BEGIN IMMEDIATE, xds.db).
     """
-    if conn.dialect.name != "postgresql":
-        return
-    for key in sorted(set(keys)):
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+    wanted = sorted(set(keys))
+    if wanted and _on_postgresql(conn):
+        pgstore.lock(conn, wanted)
 
 
 def replace_object(conn: Connection, row: ObjectRow, *, expected_status: str | None = None) -> bool:

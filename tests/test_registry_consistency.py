@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,10 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from registry_helpers import RegistryServer, related, running_registry, single_document
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
+from registry import store as db
+from registry.rows import object_row
 from registry.store import MIGRATIONS
 from registry.tables import ASSOCIATION, DOCUMENT_ENTRY, SUBMISSION_SET, metadata
 from xds.db import make_engine, migrate, writer
@@ -175,3 +179,16 @@ def test_failure_half_way_leaves_nothing(registry: RegistryServer) -> None:
         registry.register(related("101", original.id, AssociationType.RPLC)).status == ResponseStatus.SUCCESS
     )
     assert registry.row(original.id).status == Status.DEPRECATED
+
+
+def test_an_entry_uuid_taken_meanwhile_is_an_integrity_error(registry: RegistryServer) -> None:
+    """ITI-42 retries once on IntegrityError (registry/iti42.py), also when PostgreSQL's statements run on
+    the driver (registry/pgstore.py), whose errors the store raises as SQLAlchemy's."""
+    (ss,) = single_document("110").submission_sets
+    uuid = "urn:uuid:3f0c1d52-7c1e-4a7e-9d41-0d6b1f3e2a10"
+    row = object_row(replace(ss, entry_uuid=uuid, availability_status=Status.APPROVED))
+    with registry.store.write() as conn:
+        db.insert_objects(conn, [row])
+    with pytest.raises(IntegrityError), registry.store.write() as conn:
+        db.insert_objects(conn, [row])
+    assert registry.count() == 1
