@@ -27,6 +27,7 @@ from pynetdicom import ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts
 
 from imaging_source import dimse, pdu
 from imaging_source.audit import ImagingAudit
+from imaging_source.pdu import ProtocolError
 from imaging_source.vocabulary import (
     IMPLEMENTATION_CLASS_UID,
     IMPLEMENTATION_VERSION,
@@ -75,7 +76,7 @@ def peek_request(sock: socket.socket) -> pdu.AssociateRequest | None:
         if len(whole) < 6 + length:
             return None
         return pdu.parse_associate_rq(whole[6:])
-    except (OSError, pdu.ProtocolError):
+    except (OSError, ProtocolError):
         return None
     finally:
         _receive_timeout(sock, 0)
@@ -126,14 +127,6 @@ def file_meta(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str, s
         _element(0x00020016, b"AE", dimse.padded(source_ae[:16], b" ")) if source_ae else b"",
     ))
     return bytes(128) + b"DICM" + _element(0x00020000, b"UL", struct.pack("<I", len(elements))) + elements
-
-
-class _Abort(Exception):
-    """End the association with an A-ABORT of this reason (PS3.8 9.3.8)."""
-
-    def __init__(self, reason: int, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass
@@ -200,7 +193,7 @@ class StorageAssociation:
         try:
             if self._associate():
                 self._serve()
-        except _Abort as exc:
+        except ProtocolError as exc:  # PS3.8 9.3.8: the provider aborts, saying why
             log.warning("DICOM association from %s aborted: %s", self.address[0], exc)
             with contextlib.suppress(OSError):
                 self.sock.sendall(pdu.abort(pdu.ABORT_SOURCE_PROVIDER, exc.reason))
@@ -256,7 +249,7 @@ class StorageAssociation:
                 raise OSError("connection closed before the A-ASSOCIATE-RQ")
             for event in self.parser.feed(memoryview(buffer)[:count]):
                 if not isinstance(event, pdu.ControlPdu) or event.pdu_type != expected:
-                    raise _Abort(pdu.ABORT_UNEXPECTED_PDU, "no A-ASSOCIATE-RQ first")
+                    raise ProtocolError(pdu.ABORT_UNEXPECTED_PDU, "no A-ASSOCIATE-RQ first")
                 return event
 
     def _serve(self) -> None:
@@ -266,14 +259,11 @@ class StorageAssociation:
             count = self.sock.recv_into(buffer)
             if not count:
                 raise OSError("connection closed without A-RELEASE")
-            try:
-                for event in self.parser.feed(view[:count]):
-                    if isinstance(event, pdu.PdvData):
-                        self._pdv(event)
-                    elif self._control(event):
-                        return
-            except pdu.ProtocolError as exc:
-                raise _Abort(exc.reason, str(exc)) from exc
+            for event in self.parser.feed(view[:count]):
+                if isinstance(event, pdu.PdvData):
+                    self._pdv(event)
+                elif self._control(event):
+                    return
 
     def _control(self, event: pdu.ControlPdu) -> bool:
         """True when the association is over."""
@@ -284,23 +274,23 @@ class StorageAssociation:
         if event.pdu_type == pdu.A_ABORT:
             log.info("DICOM association from %s aborted by the peer", self.address[0])
             return True
-        raise _Abort(pdu.ABORT_UNEXPECTED_PDU, f"PDU 0x{event.pdu_type:02X} in an established association")
+        raise ProtocolError(pdu.ABORT_UNEXPECTED_PDU, f"PDU 0x{event.pdu_type:02X} after the association")
 
     def _pdv(self, event: pdu.PdvData) -> None:
         if event.context_id not in self.contexts:
-            raise _Abort(pdu.ABORT_INVALID_PARAMETER, f"PDV on presentation context {event.context_id}")
+            raise ProtocolError(pdu.ABORT_INVALID_PARAMETER, f"PDV on unaccepted context {event.context_id}")
         if event.is_command:
             if self.incoming is not None:
-                raise _Abort(pdu.ABORT_UNEXPECTED_PDU, "a command while a data set was due")
+                raise ProtocolError(pdu.ABORT_UNEXPECTED_PDU, "a command while a data set was due")
             self.command += event.data
             if len(self.command) > MAX_COMMAND:
-                raise _Abort(pdu.ABORT_INVALID_PARAMETER, "a command set of more than 64 KiB")
+                raise ProtocolError(pdu.ABORT_INVALID_PARAMETER, "a command set of more than 64 KiB")
             if event.last and event.end:
                 self._command(event.context_id)
             return
         incoming = self.incoming
         if incoming is None or incoming.context_id != event.context_id:
-            raise _Abort(pdu.ABORT_UNEXPECTED_PDU, "a data set without its C-STORE-RQ")
+            raise ProtocolError(pdu.ABORT_UNEXPECTED_PDU, "a data set without its C-STORE-RQ")
         incoming.write(event.data)
         if event.last and event.end:
             self.incoming = None
@@ -313,7 +303,7 @@ class StorageAssociation:
         try:
             command = dimse.decode(raw)
         except dimse.CommandError as exc:
-            raise _Abort(pdu.ABORT_INVALID_PARAMETER, str(exc)) from exc
+            raise ProtocolError(pdu.ABORT_INVALID_PARAMETER, str(exc)) from exc
         abstract, syntax = self.contexts[context_id]
         if command.field == dimse.C_ECHO_RQ:
             # PS3.7 9.3.5: Verification, on a Verification context (0122 on any other)
@@ -336,7 +326,7 @@ class StorageAssociation:
                 incoming.refuse(STATUS_OUT_OF_RESOURCES, f"cannot store: {exc.strerror or exc}")
         else:
             # PS3.7 9.3: no other service runs on a storage context (a C-STORE-RQ carries a data set)
-            raise _Abort(pdu.ABORT_INVALID_PARAMETER, f"command 0x{command.field:04X} on a storage context")
+            raise ProtocolError(pdu.ABORT_INVALID_PARAMETER, f"command 0x{command.field:04X} on this context")
 
     def _stored(self, incoming: _Incoming) -> None:
         command = incoming.command
@@ -373,7 +363,7 @@ class StorageAssociation:
             self._next_control(pdu.A_ASSOCIATE_RQ)
             limit = pdu.RJ_PRESENTATION_LOCAL_LIMIT
             self.sock.sendall(pdu.associate_rj(pdu.RJ_TRANSIENT, pdu.RJ_SOURCE_PRESENTATION, limit))
-        except (OSError, _Abort, pdu.ProtocolError) as exc:
+        except (OSError, ProtocolError) as exc:
             log.info("DICOM association from %s not rejected cleanly: %s", self.address[0], exc)
         finally:
             with contextlib.suppress(OSError):
