@@ -153,7 +153,9 @@ class ListenerAE(AE):
             )
             scu.sock.settimeout(float(self.dimse_timeout or 120))
         except (OSError, ValueError) as exc:
-            log.warning("C-MOVE destination %s:%s refused the association: %s", addr, port, exc)
+            # the text only: a log record holding the exception would keep its frames, and the C-MOVE
+            # handler's generator in them, alive (its audit record is written when it is closed)
+            log.warning("C-MOVE destination %s:%s refused the association: %s", addr, port, str(exc))
             scu = None
         return MoveSubAssociation(scu, self.store, on_status, originator)
 
