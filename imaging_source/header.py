@@ -11,8 +11,10 @@ returns None, and the caller reads the file with pydicom.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from pathlib import Path
+from typing import BinaryIO
 
 from pydicom.charset import convert_encodings, decode_bytes
 
@@ -195,13 +197,19 @@ def _text(raw: bytes, keyword: str, encodings: list[str]) -> str:
     return raw.decode("ascii", "replace").strip(" \0")
 
 
-def read(path: Path) -> tuple[dict[str, str], bool] | None:
+def read(path: Path, head: bytes = b"", size: int | None = None) -> tuple[dict[str, str], bool] | None:
     """(file meta and wanted data set values as text, has pixels), or None when pydicom must read it;
-    ValueError when the file ends inside an element."""
-    size = path.stat().st_size
-    amount = _FIRST_READ
-    with path.open("rb") as file:
-        data = file.read(amount)
+    ValueError when the file ends inside an element. ``head`` is the file's beginning and ``size`` its length
+    when the caller has them (a file it has just written): the file is then read only if the header runs
+    past ``head``."""
+    size = path.stat().st_size if size is None else size
+    amount = max(_FIRST_READ, len(head))
+    with contextlib.ExitStack() as opened:
+        file: BinaryIO | None = None
+        data = bytes(head)
+        if len(data) < min(size, amount):
+            file = opened.enter_context(path.open("rb"))
+            data = file.read(amount)
         while True:
             try:
                 meta, start = _meta(data)
@@ -219,6 +227,9 @@ def read(path: Path) -> tuple[dict[str, str], bool] | None:
                 if len(data) >= size:
                     # pydicom would read the short value as it is (a cut UID can still be a UID)
                     raise ValueError("the file ends inside a data element") from None
+                if file is None:  # read on from where head ends
+                    file = opened.enter_context(path.open("rb"))
+                    file.seek(len(data))
                 amount *= 4
                 data += file.read(amount - len(data))
             except (_Unreadable, struct.error):

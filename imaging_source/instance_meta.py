@@ -97,11 +97,14 @@ class InstanceMeta:
     anatomic_region: str
 
     @classmethod
-    def read(cls, path: Path, *, check_file_meta: bool = True) -> InstanceMeta:
+    def read(
+        cls, path: Path, *, check_file_meta: bool = True, head: bytes = b"", size: int | None = None
+    ) -> InstanceMeta:
         """Read and check the header of the DICOM file at ``path``; BadInstance when it is not usable.
-        ``check_file_meta=False`` for a received file, whose File Meta was written from the C-STORE-RQ."""
+        ``check_file_meta=False`` for a received file, whose File Meta was written from the C-STORE-RQ;
+        ``head`` and ``size``: its first bytes and length, when known (header.read)."""
         try:
-            quick = header.read(path)
+            quick = header.read(path, head, size)
             if quick is not None:
                 return cls.of_values(*quick, check_file_meta=check_file_meta)
             # what the quick reader does not walk (deflated, no preamble, broken): pydicom reads or refuses it

@@ -57,11 +57,21 @@ class Intake:
             str(event.assoc.requestor.ae_title),
         )
 
-    def receive(self, path: Path, sop_class_uid: str, sop_instance_uid: str, calling_ae: str) -> Dataset:
+    def receive(
+        self,
+        path: Path,
+        sop_class_uid: str,
+        sop_instance_uid: str,
+        calling_ae: str,
+        *,
+        head: bytes = b"",
+        size: int | None = None,
+    ) -> Dataset:
         """A received PS3.10 file at ``path`` for the C-STORE of (``sop_class_uid``, ``sop_instance_uid``):
-        stored (moved from ``path``) or refused with the PS3.4 Table B.2-1 status for what is wrong."""
+        stored (moved from ``path``) or refused with the PS3.4 Table B.2-1 status for what is wrong.
+        ``head``/``size``: the file's first bytes and length, when the receiver kept them."""
         try:
-            meta = InstanceMeta.read(path, check_file_meta=False)
+            meta = InstanceMeta.read(path, check_file_meta=False, head=head, size=size)
         except BadInstance as exc:
             # PS3.4 B.2.3 / Table B.2-1: Error, Cannot understand (Cxxx)
             self.refused += 1

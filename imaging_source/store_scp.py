@@ -18,7 +18,7 @@ import socket
 import struct
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -50,8 +50,9 @@ MAX_PEEK = 1 << 16
 MAX_COMMAND = 1 << 16  # a C-STORE-RQ or C-ECHO-RQ command set is a few hundred bytes
 STATUS_SOP_CLASS_NOT_SUPPORTED = 0x0122  # PS3.7 Annex C.5 general status: Refused: SOP Class not supported
 
-# receives a stored file: (path, SOP Class UID, SOP Instance UID, calling AE) -> a status data set
-Receiver = Callable[[Path, str, str, str], Dataset]
+# receives a stored file: (path, SOP Class UID, SOP Instance UID, calling AE, head=, size=) -> a status
+Receiver = Callable[..., Dataset]
+HEAD = 1 << 16  # the first bytes of a received file, kept for reading its header without reopening it
 
 
 def _receive_timeout(sock: socket.socket, seconds: int) -> None:
@@ -138,10 +139,15 @@ class _Incoming:
     path: Path | None = None
     file: BinaryIO | None = None
     refusal: tuple[int, str] | None = None  # the status to answer with, and its Error Comment
+    head: bytearray = field(default_factory=bytearray)  # the file's first bytes (at most HEAD)
+    size: int = 0  # the bytes written
 
-    def write(self, data: memoryview) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         if self.file is None:
             return
+        if len(self.head) < HEAD:
+            self.head += data[: HEAD - len(self.head)]
+        self.size += len(data)
         try:
             self.file.write(data)
         except OSError as exc:
@@ -319,9 +325,8 @@ class StorageAssociation:
             try:
                 incoming.path = self.new_tmp()
                 incoming.file = incoming.path.open("wb")
-                incoming.file.write(
-                    file_meta(command.sop_class_uid, command.sop_instance_uid, syntax, self.calling_ae)
-                )
+                meta = file_meta(command.sop_class_uid, command.sop_instance_uid, syntax, self.calling_ae)
+                incoming.write(meta)
             except OSError as exc:
                 incoming.refuse(STATUS_OUT_OF_RESOURCES, f"cannot store: {exc.strerror or exc}")
         else:
@@ -335,7 +340,8 @@ class StorageAssociation:
         else:
             try:
                 status = self.receive(
-                    incoming.path, command.sop_class_uid, command.sop_instance_uid, self.calling_ae
+                    incoming.path, command.sop_class_uid, command.sop_instance_uid, self.calling_ae,
+                    head=bytes(incoming.head), size=incoming.size,
                 )
             except Exception:  # the SCP answers whatever happens (PS3.4 B.2.3); the server stays up
                 log.exception("C-STORE of %s failed", command.sop_instance_uid)

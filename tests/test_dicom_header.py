@@ -580,3 +580,16 @@ def test_nothing_past_rows_is_read(tmp_path: Path) -> None:
     values, has_pixels = header.read(path) or ({}, True)
     assert values["SOPInstanceUID"] == SOP_INSTANCE and values["PatientID"] == "PID-1"
     assert has_pixels is False
+
+
+@pytest.mark.parametrize("kept", [0, 200, 1000, None], ids=["none", "meta-only", "part", "whole"])
+def test_reading_from_the_bytes_a_receiver_kept(tmp_path: Path, kept: int | None) -> None:
+    """A receiver passes the first bytes it wrote (and the length): the result is the file's, read on from
+    where those bytes end when the header runs past them."""
+    ds = _with_private(_instance())
+    ds.add_new(0x00091001, "OB", bytes(300_000))  # the header runs past the first 64 KiB read
+    path = _save(tmp_path / "kept.dcm", ds)
+    raw = path.read_bytes()
+    head = raw if kept is None else raw[:kept]
+    assert header.read(path, head, len(raw)) == header.read(path)
+    assert InstanceMeta.read(path, head=head, size=len(raw)) == _pydicom(path)
