@@ -7,11 +7,9 @@ the patient, the studies and the query where the standard asks for them (DICOM P
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import subprocess
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ from lxml import etree
 from pydicom.filereader import read_dataset
 from repository_helpers import pnr
 from sample_data import PATIENT_ID, find_documents_query
+from tls_helpers import ThreadedMllp
 
 from imaging_source.vocabulary import DEFAULT_SOURCE_UID
 from xds.audit import syslog
@@ -40,7 +39,6 @@ from xds.ebrim import (
     retrieve_response_from_ebrim,
 )
 from xds.hl7v2 import build_ack
-from xds.mllp import MllpServer
 from xds.model import (
     DocumentRequest,
     RetrieveDocumentSetRequest,
@@ -55,28 +53,16 @@ from xds.vocabulary import ResponseStatus
 EXPLICIT_VR_LE = "1.2.840.10008.1.2.1"
 
 
-class Subscriber:
+class Subscriber(ThreadedMllp):
     """A PIX Consumer for ITI-10 on its own event loop thread: acknowledges every message with AA."""
 
     def __init__(self) -> None:
+        super().__init__(self._ack)
         self.received: list[bytes] = []
-        self.loop = asyncio.new_event_loop()
-        self.server = MllpServer(self._ack)
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     async def _ack(self, message: bytes, _peer: str | None) -> bytes:
         self.received.append(message)
         return build_ack(message, "AA")
-
-    def __enter__(self) -> Subscriber:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 @pytest.fixture

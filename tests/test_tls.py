@@ -6,14 +6,10 @@ CA, or with an expired one is refused in the handshake, and the listener keeps s
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import ssl
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -22,8 +18,8 @@ from cli_helpers import XDS, start_xds, stop_xds, xds_env
 from registry_helpers import adt, free_port
 from repository_helpers import pnr
 from sample_data import PATIENT_ID
+from tls_helpers import REFUSED, Pki, ThreadedMllp, make_pki
 
-from xds.certs import Authority, write_node
 from xds.config import Settings
 from xds.ebrim import (
     adhoc_query_request_to_ebrim,
@@ -31,7 +27,7 @@ from xds.ebrim import (
     pnr_to_ebrim_with_parts,
     registry_response_from_ebrim,
 )
-from xds.mllp import MllpClient, MllpError, MllpServer
+from xds.mllp import MllpClient, MllpError
 from xds.model import AdhocQueryRequest, QueryParameter
 from xds.soap import SoapClient
 from xds.tls import TLS12_CIPHERS, TlsConfig
@@ -39,50 +35,16 @@ from xds.transactions import Transaction
 from xds.vocabulary import ResponseStatus, Status, StoredQuery
 
 
-@dataclass(frozen=True)
-class Domain:
-    node: TlsConfig  # the server node
-    client: TlsConfig  # a trusted peer
-    untrusted: TlsConfig  # a peer whose certificate another CA signed
-    expired: TlsConfig  # a peer of the domain's CA whose certificate ran out yesterday
-
-    def client_context(self, who: TlsConfig | None) -> ssl.SSLContext:
-        """A client context trusting the domain's CA and presenting ``who``'s certificate (None: none)."""
-        if who is not None:
-            return who.client_context()
-        return ssl.create_default_context(cafile=str(self.node.ca))
-
-
 @pytest.fixture(scope="module")
-def domain(tmp_path_factory: pytest.TempPathFactory) -> Domain:
-    folder = tmp_path_factory.mktemp("pki")
-    ca, other = Authority.create(), Authority.create("another CA")
-    write_node(folder, "ca", ca.certificate, ca.key)
-    write_node(folder, "node", *ca.issue("registry"))
-    write_node(folder, "client", *ca.issue("consumer"))
-    write_node(folder, "untrusted", *other.issue("intruder"))
-    now = dt.datetime.now(dt.UTC)
-    write_node(folder, "expired", *ca.issue("old", not_before=now - dt.timedelta(days=30),
-                                            not_after=now - dt.timedelta(days=1)))
-
-    def config(name: str) -> TlsConfig:
-        return TlsConfig(folder / f"{name}.pem", folder / f"{name}-key.pem", folder / "ca.pem")
-
-    return Domain(config("node"), config("client"), config("untrusted"), config("expired"))
-
-
-REFUSED = ["no certificate", "untrusted", "expired"]
-
-
-def refused_peer(domain: Domain, kind: str) -> TlsConfig | None:
-    return {"no certificate": None, "untrusted": domain.untrusted, "expired": domain.expired}[kind]
+def domain(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"), "registry", "consumer")
 
 
 # --- HTTPS: the real command --------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def https_registry(domain: Domain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def https_registry(domain: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tls = {"XDS_TLS_CERT": str(domain.node.cert), "XDS_TLS_KEY": str(domain.node.key),
            "XDS_TLS_CA": str(domain.node.ca)}
     env = {**xds_env(tmp_path_factory.mktemp("https")), **tls}
@@ -101,7 +63,7 @@ def find_documents() -> AdhocQueryRequest:
     )
 
 
-def test_https_with_a_trusted_certificate(domain: Domain, https_registry: str) -> None:
+def test_https_with_a_trusted_certificate(domain: Pki, https_registry: str) -> None:
     assert https_registry.startswith("https://")
     with SoapClient(tls=domain.client.client_context()) as client:
         reply = client.call(https_registry + "/xds/registry", Transaction.ITI_18,
@@ -110,8 +72,8 @@ def test_https_with_a_trusted_certificate(domain: Domain, https_registry: str) -
 
 
 @pytest.mark.parametrize("kind", REFUSED)
-def test_https_refuses_before_any_application_data(domain: Domain, https_registry: str, kind: str) -> None:
-    context = domain.client_context(refused_peer(domain, kind))
+def test_https_refuses_before_any_application_data(domain: Pki, https_registry: str, kind: str) -> None:
+    context = domain.client_context(domain.refused(kind))
     with pytest.raises(httpx.TransportError):
         httpx.get(https_registry + "/health", verify=context, timeout=5)
     # the listener is still there for trusted peers
@@ -123,7 +85,7 @@ def test_plain_http_gets_no_answer_on_the_tls_port(https_registry: str) -> None:
         httpx.get(https_registry.replace("https://", "http://") + "/health", timeout=5)
 
 
-def test_partial_tls_settings_are_refused(domain: Domain, tmp_path: Path) -> None:
+def test_partial_tls_settings_are_refused(domain: Pki, tmp_path: Path) -> None:
     env = {**xds_env(tmp_path), "XDS_TLS_CERT": str(domain.node.cert)}
     result = subprocess.run(XDS + ["serve", "registry"], env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "tls_" in result.stderr
@@ -132,36 +94,18 @@ def test_partial_tls_settings_are_refused(domain: Domain, tmp_path: Path) -> Non
 # --- MLLP -------------------------------------------------------------------------------------------------
 
 
-class MllpListener:
-    """An MllpServer with the node's TLS context on its own event loop thread, answering with an echo."""
-
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.server = MllpServer(self._echo, ssl=context)
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    @staticmethod
-    async def _echo(message: bytes, _peer: str | None) -> bytes:
-        return message
-
-    def __enter__(self) -> MllpListener:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
+async def _echo(message: bytes, _peer: str | None) -> bytes:
+    return message
 
 
 @pytest.fixture(scope="module")
-def mllp(domain: Domain) -> Iterator[MllpListener]:
-    with MllpListener(domain.node.server_context()) as listener:
+def mllp(domain: Pki) -> Iterator[ThreadedMllp]:
+    """An MllpServer with the node's TLS context, answering with an echo."""
+    with ThreadedMllp(_echo, domain.node.server_context()) as listener:
         yield listener
 
 
-def test_mllp_over_tls_with_a_trusted_certificate(domain: Domain, mllp: MllpListener) -> None:
+def test_mllp_over_tls_with_a_trusted_certificate(domain: Pki, mllp: ThreadedMllp) -> None:
     message = adt("A01", "4711^^^&1.2.3&ISO")
     with MllpClient("localhost", mllp.server.port, ssl=domain.client.client_context(), timeout=10) as client:
         assert client.send(message) == message
@@ -170,9 +114,9 @@ def test_mllp_over_tls_with_a_trusted_certificate(domain: Domain, mllp: MllpList
 
 @pytest.mark.parametrize("kind", REFUSED)
 def test_mllp_refuses_peers_without_a_trusted_certificate(
-    domain: Domain, mllp: MllpListener, kind: str
+    domain: Pki, mllp: ThreadedMllp, kind: str
 ) -> None:
-    context = domain.client_context(refused_peer(domain, kind))
+    context = domain.client_context(domain.refused(kind))
     client = MllpClient("localhost", mllp.server.port, ssl=context, timeout=10)
     # TLS 1.3: the server's verdict on the client certificate arrives with the first read
     with pytest.raises((ssl.SSLError, MllpError, ConnectionError)):
@@ -182,12 +126,12 @@ def test_mllp_refuses_peers_without_a_trusted_certificate(
         assert client.send(b"MSH|^~\\&|A") == b"MSH|^~\\&|A"
 
 
-def test_mllp_plain_tcp_to_a_tls_listener_gets_no_reply(mllp: MllpListener) -> None:
+def test_mllp_plain_tcp_to_a_tls_listener_gets_no_reply(mllp: ThreadedMllp) -> None:
     with pytest.raises((MllpError, ConnectionError, TimeoutError)):
         MllpClient("localhost", mllp.server.port, timeout=5).send(adt("A01", "4711^^^&1.2.3&ISO"))
 
 
-def test_contexts_speak_tls12_or_newer_with_the_bsi_suites(domain: Domain) -> None:
+def test_contexts_speak_tls12_or_newer_with_the_bsi_suites(domain: Pki) -> None:
     for context in (domain.node.server_context(), domain.node.client_context()):
         assert context.minimum_version == ssl.TLSVersion.TLSv1_2
         assert context.verify_mode == ssl.CERT_REQUIRED
@@ -202,7 +146,7 @@ def test_settings_without_tls_give_no_context() -> None:
 # --- a whole domain over TLS --------------------------------------------------------------------------
 
 
-def test_a_tls_domain_feeds_registers_and_forwards_among_its_actors(domain: Domain, tmp_path: Path) -> None:
+def test_a_tls_domain_feeds_registers_and_forwards_among_its_actors(domain: Pki, tmp_path: Path) -> None:
     registry_mllp, pix_mllp = free_port(), free_port()
     env = {
         **xds_env(tmp_path),

@@ -9,7 +9,6 @@ stored; the listener keeps serving. As C-MOVE SCU the source authenticates the d
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 import ssl
 import subprocess
@@ -33,46 +32,14 @@ from imaging_helpers import (
 from pydicom.dataset import Dataset
 from pynetdicom import AE
 from pynetdicom.sop_class import CTImageStorage, StudyRootQueryRetrieveInformationModelMove, Verification
+from tls_helpers import REFUSED, Pki, make_pki
 
-from xds.certs import Authority, write_node
 from xds.tls import TlsConfig
-
-REFUSED = ["no certificate", "untrusted", "expired"]
-
-
-@dataclass(frozen=True)
-class Pki:
-    folder: Path
-    node: TlsConfig  # the imaging source
-    client: TlsConfig  # a trusted peer
-    untrusted: TlsConfig  # signed by another CA
-    expired: TlsConfig  # the domain's CA, ran out yesterday
-
-    def refused(self, kind: str) -> TlsConfig | None:
-        return {"no certificate": None, "untrusted": self.untrusted, "expired": self.expired}[kind]
-
-    def client_context(self, who: TlsConfig | None) -> ssl.SSLContext:
-        if who is not None:
-            return who.client_context()
-        return ssl.create_default_context(cafile=str(self.node.ca))  # trusts the source, shows nothing
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    folder = tmp_path_factory.mktemp("dicom-pki")
-    ca, other = Authority.create(), Authority.create("another CA")
-    write_node(folder, "ca", ca.certificate, ca.key)
-    write_node(folder, "node", *ca.issue("imaging-source"))
-    write_node(folder, "client", *ca.issue("pacs"))
-    write_node(folder, "untrusted", *other.issue("intruder"))
-    now = dt.datetime.now(dt.UTC)
-    write_node(folder, "expired", *ca.issue("old", not_before=now - dt.timedelta(days=30),
-                                            not_after=now - dt.timedelta(days=1)))
-
-    def config(name: str) -> TlsConfig:
-        return TlsConfig(folder / f"{name}.pem", folder / f"{name}-key.pem", folder / "ca.pem")
-
-    return Pki(folder, config("node"), config("client"), config("untrusted"), config("expired"))
+    return make_pki(tmp_path_factory.mktemp("dicom-pki"), "imaging-source", "pacs")
 
 
 def dcmtk_tls(who: TlsConfig | None, pki: Pki) -> tuple[str, ...]:
