@@ -6,8 +6,10 @@ to the registry over HTTP); the sample patient is made known through the registr
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -90,10 +92,18 @@ def run_xds(
     )
 
 
-def dataset_bytes(path: Path) -> bytes:
-    """The encoded data set of a PS3.10 file (what follows preamble, DICM and the File Meta group): the
-    bytes a C-STORE carries, equal however a file was written around them."""
-    data = path.read_bytes()
-    assert data[128:132] == b"DICM", path
-    group_length = int.from_bytes(data[140:144], "little")
-    return data[144 + group_length :]
+def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def submit_when_known(env: dict[str, str], *args: str) -> dict:
+    """``xds submit --json``; the PIX Manager forwards a new patient to the registry from its outbox, so the
+    first submission may meet XDSUnknownPatientId for a moment (polling, not a timing assertion)."""
+    deadline = time.monotonic() + 30
+    while True:
+        result = run_xds(env, "submit", *args, "--json")
+        waiting = "XDSUnknownPatientId" in result.stderr and time.monotonic() < deadline
+        if result.returncode == 0 or not waiting:
+            return json.loads(ok(result).stdout)
+        time.sleep(0.2)

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from consumer_helpers import UpDomain, dataset_bytes, run_xds, xad_pid, xds_up_domain
+from consumer_helpers import UpDomain, ok, run_xds, submit_when_known, xad_pid, xds_up_domain
+from imaging_helpers import dataset_part
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
@@ -38,11 +39,6 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
 def one_line(result: subprocess.CompletedProcess, code: int, text: str) -> None:
     assert result.returncode == code, result.stdout + result.stderr
     assert result.stderr.count("\n") == 1 and text in result.stderr, result.stderr
@@ -51,16 +47,6 @@ def one_line(result: subprocess.CompletedProcess, code: int, text: str) -> None:
 def feed(env: dict[str, str], number: str) -> None:
     ok(run_xds(env, "feed", "--pid", xad_pid(number), "--pid", f"{number}^^^&{LOCAL_ISSUER}&ISO",
                "--name", "Roe^Richard"))
-
-
-def submit(env: dict[str, str], *args: str) -> dict:
-    deadline = time.monotonic() + 30  # polling while the PIX Manager's feed reaches the registry
-    while True:
-        result = run_xds(env, "submit", *args, "--json")
-        waiting = "XDSUnknownPatientId" in result.stderr and time.monotonic() < deadline
-        if result.returncode == 0 or not waiting:
-            return json.loads(ok(result).stdout)
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +78,8 @@ def images(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 def test_no_manifest_for_the_patient(domain: tuple[UpDomain, Study], tmp_path: Path) -> None:
     up, _ = domain
     feed(up.env, "IMG-0")
-    submit(up.env, str(_pdf(tmp_path)), "--pid", xad_pid("IMG-0"))  # a report, but no imaging study
+    # a report, but no imaging study
+    submit_when_known(up.env, str(_pdf(tmp_path)), "--pid", xad_pid("IMG-0"))
     one_line(run_xds(up.env, "images", "--pid", xad_pid("IMG-0"), "--out", str(tmp_path / "o")), 1,
              "holds no KOS manifest")
     one_line(run_xds(up.env, "images", "--pid", xad_pid("NOBODY"), "--out", str(tmp_path / "o")), 1, "xds: ")
@@ -128,8 +115,8 @@ def test_a_manifest_naming_an_instance_the_source_lacks(domain: Served, tmp_path
     manifest.SOPInstanceUID = manifest.file_meta.MediaStorageSOPInstanceUID = generate_uid()
     bad = tmp_path / "bad-kos.dcm"
     manifest.save_as(bad, enforce_file_format=True)
-    submit(up.env, str(bad), "--pid", xad_pid("IMG-2"), "--class", "BIL", "--type", "BILD", "--format",
-           KOS_FORMAT, "--mime-type", "application/dicom")
+    submit_when_known(up.env, str(bad), "--pid", xad_pid("IMG-2"), "--class", "BIL", "--type", "BILD",
+                      "--format", KOS_FORMAT, "--mime-type", "application/dicom")
 
     reasons = {"rad69": "XDSDocumentUniqueIdError", "wado-rs": "WADO-RS", "cmove": "did not send",
                "wado": "WADO-URI HTTP 404"}
@@ -198,11 +185,11 @@ def test_forward_to_a_pacs(domain: tuple[UpDomain, Study], tmp_path: Path) -> No
         pacs.terminate()
         pacs.wait(timeout=30)
     assert got["forwarded"] == {"sent": len(study.files), "failed": {}}
-    sent = {uid: dataset_bytes(p) for uid, p in zip(study.sop_uids, study.files, strict=True)}
+    sent = {uid: dataset_part(p) for uid, p in zip(study.sop_uids, study.files, strict=True)}
     arrived = {str(dcmread(p, stop_before_pixels=True).SOPInstanceUID): p for p in inbox.iterdir()}
     assert set(arrived) == set(sent)
     for uid, path in arrived.items():
-        assert dataset_bytes(path) == sent[uid]
+        assert dataset_part(path) == sent[uid]
 
 
 def test_dicomdir_passes_dciodvfy_and_the_manifest_reads(domain: Served, tmp_path: Path) -> None:

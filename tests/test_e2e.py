@@ -13,12 +13,12 @@ import base64
 import json
 import shlex
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import zeep
-from consumer_helpers import UpDomain, dataset_bytes, run_xds, xad_pid, xds_up_domain
+from consumer_helpers import UpDomain, ok, run_xds, submit_when_known, xad_pid, xds_up_domain
+from imaging_helpers import dataset_part
 from lxml import etree
 from pydicom import dcmread
 from pydicom.fileset import FileSet
@@ -40,23 +40,6 @@ def need_storescu() -> None:
 def domain(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     with xds_up_domain(tmp_path_factory.mktemp("e2e")) as up:
         yield up
-
-
-def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
-def submit_when_known(env: dict[str, str], *args: str) -> dict:
-    """``xds submit --json``; the PIX Manager forwards a new patient to the registry from its outbox, so the
-    first submission may meet XDSUnknownPatientId for a moment (polling, not a timing assertion)."""
-    deadline = time.monotonic() + 30
-    while True:
-        result = run_xds(env, "submit", *args, "--json")
-        waiting = "XDSUnknownPatientId" in result.stderr and time.monotonic() < deadline
-        if result.returncode == 0 or not waiting:
-            return json.loads(ok(result).stdout)
-        time.sleep(0.2)
 
 
 def feed(env: dict[str, str], number: str) -> None:
@@ -106,7 +89,7 @@ def test_feed_submit_publish_query_retrieve_images_replace(domain: UpDomain, tmp
     assert (tmp_path / "docs" / f"{report_uid}.pdf").read_bytes() == report.read_bytes()
 
     # every image by RAD-69, WADO-RS and C-MOVE (and WADO-URI): all 40 there, data sets byte-identical
-    sent_sets = {uid: dataset_bytes(path) for uid, path in zip(study.sop_uids, study.files, strict=True)}
+    sent_sets = {uid: dataset_part(path) for uid, path in zip(study.sop_uids, study.files, strict=True)}
     for via in ("rad69", "wado-rs", "cmove", "wado"):
         out = tmp_path / f"images-{via}"
         got = json.loads(ok(run_xds(env, "images", "--pid", pid, "--out", str(out), "--via", via,
@@ -117,7 +100,7 @@ def test_feed_submit_publish_query_retrieve_images_replace(domain: UpDomain, tmp
         received = {str(i.SOPInstanceUID): Path(i.path) for i in fileset}
         assert set(received) == set(sent_sets), via
         for uid, path in received.items():
-            assert dataset_bytes(path) == sent_sets[uid], (via, uid)
+            assert dataset_part(path) == sent_sets[uid], (via, uid)
 
     # RPLC: the new version approved, the old one deprecated
     newer = tmp_path / "befund-v2.pdf"
