@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -138,24 +139,31 @@ def test_cfind_bad_level_fails(served) -> None:  # noqa: ANN001
     assert "datasetdoesnotmatchsopclass" in (run.stdout + run.stderr).lower(), run.stderr
 
 
+def movescu_study(src, study_uid: str, destination: str = "DEST") -> subprocess.CompletedProcess:  # noqa: ANN001
+    return tool(
+        "movescu", "-v", "-S", "-aec", "XDSI_SOURCE", "-aem", destination, "-k", "QueryRetrieveLevel=STUDY",
+        "-k", f"StudyInstanceUID={study_uid}", "127.0.0.1", str(src.port),
+    )
+
+
+def getscu_series(src, study_uid: str, series_uid: str, out: Path, *options: str) -> None:  # noqa: ANN001
+    run = tool(
+        "getscu", "-S", *options, "-aec", "XDSI_SOURCE", "-k", "QueryRetrieveLevel=SERIES",
+        "-k", f"StudyInstanceUID={study_uid}", "-k", f"SeriesInstanceUID={series_uid}",
+        "-od", str(out), "127.0.0.1", str(src.port),
+    )
+    assert run.returncode == 0, run.stderr
+
+
+def said(run: subprocess.CompletedProcess) -> str:
+    return (run.stdout + run.stderr).lower()
+
+
 def test_cmove_to_storescp_is_byte_identical(served) -> None:  # noqa: ANN001
     src, first, _, dest_port, tmp = served
     received = tmp / "moved"
     with storescp(received, "DEST", port=dest_port):
-        run = tool(
-            "movescu",
-            "-S",
-            "-aec",
-            "XDSI_SOURCE",
-            "-aem",
-            "DEST",
-            "-k",
-            "QueryRetrieveLevel=STUDY",
-            "-k",
-            f"StudyInstanceUID={first.study_uid}",
-            "127.0.0.1",
-            str(src.port),
-        )
+        run = movescu_study(src, first.study_uid)
         assert run.returncode == 0, run.stderr
     stored = {i.sop_instance_uid: i.path for i in src.store.find_instances(study_uid=first.study_uid)}
     files = [p for p in received.iterdir() if p.is_file()]
@@ -167,38 +175,15 @@ def test_cmove_to_storescp_is_byte_identical(served) -> None:  # noqa: ANN001
 
 def test_cmove_unknown_destination_is_a801(served) -> None:  # noqa: ANN001
     src, first, _, _, _ = served
-    run = tool(
-        "movescu",
-        "-v",
-        "-S",
-        "-aec",
-        "XDSI_SOURCE",
-        "-aem",
-        "NOWHERE",
-        "-k",
-        "QueryRetrieveLevel=STUDY",
-        "-k",
-        f"StudyInstanceUID={first.study_uid}",
-        "127.0.0.1",
-        str(src.port),
-    )
-    report = (run.stdout + run.stderr).lower()
+    report = said(movescu_study(src, first.study_uid, "NOWHERE"))
     # PS3.4 C.4.2.1.4 Table C.4-2: A801 Refused: Move Destination unknown
     assert "0xa801" in report or "movedestinationunknown" in report, report
-
-
-def movescu_study(src, study_uid: str) -> str:  # noqa: ANN001
-    run = tool(
-        "movescu", "-v", "-S", "-aec", "XDSI_SOURCE", "-aem", "DEST", "-k", "QueryRetrieveLevel=STUDY",
-        "-k", f"StudyInstanceUID={study_uid}", "127.0.0.1", str(src.port),
-    )
-    return (run.stdout + run.stderr).lower()
 
 
 def test_cmove_to_a_destination_that_is_down_is_a801(served) -> None:  # noqa: ANN001
     src, first, *_ = served
     # nothing listens on DEST's port: the sub-association cannot be made (PS3.4 C.4.2.1.4: A801)
-    report = movescu_study(src, first.study_uid)
+    report = said(movescu_study(src, first.study_uid))
     assert "0xa801" in report or "movedestinationunknown" in report, report
 
 
@@ -206,7 +191,7 @@ def test_cmove_to_a_destination_refusing_the_syntax_fails_every_sub_operation(se
     src, first, _, dest_port, tmp = served
     received = tmp / "implicit-only"
     with storescp(received, "DEST", port=dest_port, extra=("+xi",)):
-        report = movescu_study(src, first.study_uid)
+        report = said(movescu_study(src, first.study_uid))
     # the destination accepts only Implicit VR Little Endian; the instances are stored in Explicit VR and
     # proposed as stored (PS3.4 C.4.2.3.1): no sub-operation can be made; PS3.4 C.4.2.1.4 Table C.4-2:
     # A702 Refused: Out of Resources - Unable to perform sub-operations
@@ -220,23 +205,7 @@ def test_cget_series(served) -> None:  # noqa: ANN001
     src, first, _, _, tmp = served
     out = tmp / "got"
     out.mkdir()
-    run = tool(
-        "getscu",
-        "-S",
-        "-aec",
-        "XDSI_SOURCE",
-        "-k",
-        "QueryRetrieveLevel=SERIES",
-        "-k",
-        f"StudyInstanceUID={first.study_uid}",
-        "-k",
-        f"SeriesInstanceUID={first.series_uids[1]}",
-        "-od",
-        str(out),
-        "127.0.0.1",
-        str(src.port),
-    )
-    assert run.returncode == 0, run.stderr
+    getscu_series(src, first.study_uid, first.series_uids[1], out)
     stored = {i.sop_instance_uid: i.path for i in src.store.find_instances(series_uid=first.series_uids[1])}
     files = list(out.iterdir())
     assert len(files) == 3
@@ -252,24 +221,7 @@ def test_cget_in_a_syntax_other_than_stored_is_converted(served) -> None:  # noq
     src, first, _, _, tmp = served
     out = tmp / "got-implicit"
     out.mkdir()
-    run = tool(
-        "getscu",
-        "-S",
-        "+xi",
-        "-aec",
-        "XDSI_SOURCE",
-        "-k",
-        "QueryRetrieveLevel=SERIES",
-        "-k",
-        f"StudyInstanceUID={first.study_uid}",
-        "-k",
-        f"SeriesInstanceUID={first.series_uids[0]}",
-        "-od",
-        str(out),
-        "127.0.0.1",
-        str(src.port),
-    )
-    assert run.returncode == 0, run.stderr
+    getscu_series(src, first.study_uid, first.series_uids[0], out, "+xi")
     stored = {i.sop_instance_uid: i.path for i in src.store.find_instances(series_uid=first.series_uids[0])}
     files = list(out.iterdir())
     assert len(files) == 3
