@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from alembic import command
+from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 
 _SQLITE_BEGIN = "xds_sqlite_begin"
@@ -59,6 +59,21 @@ def reader(engine: Engine) -> Engine:
     if engine.dialect.name == "postgresql":
         return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine
+
+
+def run_migrations(metadata: MetaData, version_table: str = "alembic_version", **options: Any) -> None:
+    """The body of an actor's Alembic ``env.py``, run by ``migrate`` with its open connection: the actor's
+    tables and its own version table (``xds up`` puts every actor in one database); ``options`` go to
+    ``context.configure``."""
+    context.configure(
+        connection=context.config.attributes["connection"],
+        target_metadata=metadata,
+        render_as_batch=True,
+        version_table=version_table,
+        **options,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 def migrate(engine: Engine, migrations: Path) -> None:

@@ -4,18 +4,13 @@ Its own version table, since all actors may share one database under ``xds up`` 
 Alembic's default one.
 """
 
-from alembic import context
-
 from pix.migrations_info import VERSION_TABLE
 from pix.tables import metadata
+from xds.db import run_migrations
 
-connection = context.config.attributes["connection"]
-context.configure(
-    connection=connection,
-    target_metadata=metadata,
-    render_as_batch=True,
-    version_table=VERSION_TABLE,
+# in a database shared with the other actors, only the pix_ tables are this one's
+run_migrations(
+    metadata,
+    VERSION_TABLE,
     include_name=lambda name, type_, _parent: type_ != "table" or str(name).startswith("pix_"),
 )
-with context.begin_transaction():
-    context.run_migrations()

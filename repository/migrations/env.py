@@ -4,15 +4,7 @@ The repository keeps its own version table: ``xds up`` puts every actor in one d
 history uses Alembic's default ``alembic_version``.
 """
 
-from alembic import context
-
 from repository.tables import metadata
+from xds.db import run_migrations
 
-VERSION_TABLE = "repository_alembic_version"
-
-connection = context.config.attributes["connection"]
-context.configure(
-    connection=connection, target_metadata=metadata, render_as_batch=True, version_table=VERSION_TABLE
-)
-with context.begin_transaction():
-    context.run_migrations()
+run_migrations(metadata, "repository_alembic_version")

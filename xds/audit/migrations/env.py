@@ -3,15 +3,7 @@
 Its own version table: ``xds up`` puts every actor in one database.
 """
 
-from alembic import context
-
 from xds.audit.tables import metadata
+from xds.db import run_migrations
 
-VERSION_TABLE = "audit_alembic_version"
-
-connection = context.config.attributes["connection"]
-context.configure(
-    connection=connection, target_metadata=metadata, render_as_batch=True, version_table=VERSION_TABLE
-)
-with context.begin_transaction():
-    context.run_migrations()
+run_migrations(metadata, "audit_alembic_version")
