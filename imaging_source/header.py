@@ -62,7 +62,7 @@ _ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _UNDEFINED = 0xFFFFFFFF
 # PS3.5 7.1.2: explicit VRs with a 4-byte length after two reserved bytes
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-_FIRST_READ = 1 << 16
+HEAD = 1 << 16  # bytes read first, and kept by a receiver: a header usually fits in them
 
 
 class _NeedMore(Exception):
@@ -203,7 +203,7 @@ def read(path: Path, head: bytes = b"", size: int | None = None) -> tuple[dict[s
     when the caller has them (a file it has just written): the file is then read only if the header runs
     past ``head``."""
     size = path.stat().st_size if size is None else size
-    amount = max(_FIRST_READ, len(head))
+    amount = max(HEAD, len(head))
     with contextlib.ExitStack() as opened:
         file: BinaryIO | None = None
         data = bytes(head)

@@ -20,12 +20,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from pydicom.dataset import Dataset
 from pynetdicom import ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts
 
-from imaging_source import dimse, pdu
+from imaging_source import dimse, header, pdu
 from imaging_source.audit import ImagingAudit
 from imaging_source.pdu import ProtocolError
 from imaging_source.vocabulary import (
@@ -50,9 +50,22 @@ MAX_PEEK = 1 << 16
 MAX_COMMAND = 1 << 16  # a C-STORE-RQ or C-ECHO-RQ command set is a few hundred bytes
 STATUS_SOP_CLASS_NOT_SUPPORTED = 0x0122  # PS3.7 Annex C.5 general status: Refused: SOP Class not supported
 
-# receives a stored file: (path, SOP Class UID, SOP Instance UID, calling AE, head=, size=) -> a status
-Receiver = Callable[..., Dataset]
-HEAD = 1 << 16  # the first bytes of a received file, kept for reading its header without reopening it
+
+
+class Receiver(Protocol):
+    """Takes a received file (its first ``head`` bytes and ``size`` kept by the receiver) for the C-STORE of
+    (SOP Class, SOP Instance): the status data set to answer with (imaging_source.intake.Intake.receive)."""
+
+    def __call__(
+        self,
+        path: Path,
+        sop_class_uid: str,
+        sop_instance_uid: str,
+        calling_ae: str,
+        *,
+        head: bytes,
+        size: int,
+    ) -> Dataset: ...
 
 
 def _receive_timeout(sock: socket.socket, seconds: int) -> None:
@@ -91,6 +104,21 @@ def storage_only(request: pdu.AssociateRequest) -> bool:
         and all(c.abstract_syntax in STORAGE_CLASSES or c.abstract_syntax == VERIFICATION
                 for c in request.contexts)
     )
+
+
+def rejection(request: pdu.AssociateRequest) -> tuple[int, int] | None:
+    """The (source, reason) of a permanent A-ASSOCIATE-RJ (PS3.8 Table 9-21) for a request that cannot be
+    accepted at all, else None."""
+    # PS3.8 9.3.2 Table 9-11: bit 0 of the protocol version
+    if not request.protocol_version & 1:
+        return pdu.RJ_SOURCE_ACSE, pdu.RJ_ACSE_PROTOCOL_VERSION
+    # PS3.7 A.2.1: the DICOM application context
+    if request.application_context != pdu.APPLICATION_CONTEXT:
+        return pdu.RJ_SOURCE_USER, pdu.RJ_USER_APPLICATION_CONTEXT
+    # PS3.8 D.1: a maximum length that leaves no P-DATA-TF room for a byte of data
+    if 0 < request.max_length <= pdu.PDV_OVERHEAD:
+        return pdu.RJ_SOURCE_USER, pdu.RJ_USER_NO_REASON
+    return None
 
 
 def negotiate(request: pdu.AssociateRequest) -> list[tuple[int, int, str]]:
@@ -139,14 +167,14 @@ class _Incoming:
     path: Path | None = None
     file: BinaryIO | None = None
     refusal: tuple[int, str] | None = None  # the status to answer with, and its Error Comment
-    head: bytearray = field(default_factory=bytearray)  # the file's first bytes (at most HEAD)
+    head: bytearray = field(default_factory=bytearray)  # the file's first bytes, for its header
     size: int = 0  # the bytes written
 
     def write(self, data: bytes | memoryview) -> None:
         if self.file is None:
             return
-        if len(self.head) < HEAD:
-            self.head += data[: HEAD - len(self.head)]
+        if len(self.head) < header.HEAD:
+            self.head += data[: header.HEAD - len(self.head)]
         self.size += len(data)
         try:
             self.file.write(data)
@@ -221,20 +249,9 @@ class StorageAssociation:
         received = self._next_control(pdu.A_ASSOCIATE_RQ)
         request = pdu.parse_associate_rq(received.body)
         self.calling_ae = pdu.calling_ae(request)
-        # PS3.8 9.3.2 Table 9-11: bit 0 of the protocol version; PS3.7 A.2.1: the DICOM application context
-        if not request.protocol_version & 1:
-            rejection = pdu.associate_rj(pdu.RJ_PERMANENT, pdu.RJ_SOURCE_ACSE, pdu.RJ_ACSE_PROTOCOL_VERSION)
-            self.sock.sendall(rejection)
-            return False
-        if request.application_context != pdu.APPLICATION_CONTEXT:
-            self.sock.sendall(
-                pdu.associate_rj(pdu.RJ_PERMANENT, pdu.RJ_SOURCE_USER, pdu.RJ_USER_APPLICATION_CONTEXT)
-            )
-            return False
-        if 0 < request.max_length <= pdu.PDV_OVERHEAD:
-            # PS3.8 D.1: no P-DATA-TF could carry a byte to this peer; PS3.8 Table 9-21: permanent, no reason
-            rejection = pdu.associate_rj(pdu.RJ_PERMANENT, pdu.RJ_SOURCE_USER, pdu.RJ_USER_NO_REASON)
-            self.sock.sendall(rejection)
+        refusal = rejection(request)
+        if refusal is not None:
+            self.sock.sendall(pdu.associate_rj(pdu.RJ_PERMANENT, *refusal))
             return False
         results = negotiate(request)
         abstract = {c.context_id: c.abstract_syntax for c in request.contexts}

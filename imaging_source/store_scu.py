@@ -16,12 +16,11 @@ from collections import deque
 from pathlib import Path
 
 from imaging_source import dimse, pdu
-from imaging_source.header import data_set_offset
+from imaging_source.header import HEAD, data_set_offset
 from imaging_source.vocabulary import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION
 
 BLOCK = 1 << 20
 READ = 1 << 16
-HEAD = 1 << 16  # the File Meta Information is within the first 64 KiB of a file
 
 
 class AssociationFailed(ConnectionError):
