@@ -199,6 +199,10 @@ def test_connection_lost_in_a_data_set_keeps_nothing(src: RunningSource, tmp_pat
         associated(sock)
         sock.sendall(pdata(1, 0x03, store_rq(b"1.2.3.4.5")))
         sock.sendall(pdata(1, 0x00, data[: len(data) // 2]))  # not the last fragment
+        deadline = time.monotonic() + 30
+        while not list(src.store.tmp.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.01)  # the source is writing the file when the connection goes
+        assert list(src.store.tmp.iterdir())
     still_serving(src, tmp_path)
 
 
