@@ -246,18 +246,16 @@ def pdata_header(context_id: int, control: int, data_length: int) -> bytes:
     return _HEADER.pack(P_DATA_TF, data_length + 6) + _PDV.pack(data_length + 2, context_id, control)
 
 
-def fragments(
-    context_id: int, control: int, data: bytes | memoryview, max_length: int, *, last: bool = True
-) -> Iterator[bytes]:
+def fragments(context_id: int, control: int, data: bytes, max_length: int) -> Iterator[bytes]:
     """``data`` as P-DATA-TF PDUs whose variable field (one PDV) is at most ``max_length`` bytes (PS3.8 D.1;
-    0: one PDU); the last one marked as the last fragment, unless ``last`` is False (more data follows)."""
+    0: one PDU), the last one marked."""
     if 0 < max_length <= PDV_OVERHEAD:
         raise ValueError(f"a maximum length of {max_length} leaves no room for data")
     room = (max_length - PDV_OVERHEAD) if max_length else max(len(data), 1)
     for start in range(0, max(len(data), 1), room):
         piece = data[start : start + room]
-        final = 2 if last and start + room >= len(data) else 0
-        yield pdata_header(context_id, control | final, len(piece)) + piece
+        last = 2 if start + room >= len(data) else 0
+        yield pdata_header(context_id, control | last, len(piece)) + piece
 
 
 @dataclass(frozen=True)

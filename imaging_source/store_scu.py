@@ -119,8 +119,7 @@ class StoreScu:
         # PS3.8 9.3.5 / Annex E: the command, then the data set in fragments of at most the peer's maximum
         # length, the last of each marked; the command goes out with the first block of the data set
         limit = self.accept.max_length
-        # blocks of whole PDVs (at most one block each), so that only the data set's last PDV is short
-        room = min(limit - pdu.PDV_OVERHEAD, BLOCK) if limit else BLOCK
+        room = min(limit - pdu.PDV_OVERHEAD, BLOCK) if limit else BLOCK  # a PDV never holds more than a block
         block = memoryview(bytearray(BLOCK // room * room))
         with path.open("rb", buffering=0) as file:
             left = os.fstat(file.fileno()).st_size
@@ -128,10 +127,13 @@ class StoreScu:
             offset = data_set_offset(bytes(block[: min(count, HEAD)]))
             left -= offset
             data = block[offset:count]
-            pieces = [*pdu.fragments(context_id, 1, command, limit)]
+            pieces: list[bytes | memoryview] = [*pdu.fragments(context_id, 1, command, limit)]
             while True:
                 left -= len(data)
-                pieces += pdu.fragments(context_id, 0, data, limit, last=left <= 0)
+                for start in range(0, max(len(data), 1), room):
+                    piece = data[start : start + room]
+                    last = 2 if left <= 0 and start + room >= len(data) else 0
+                    pieces += [pdu.pdata_header(context_id, last, len(piece)), piece]
                 self.sock.sendall(b"".join(pieces))
                 if left <= 0:
                     return
