@@ -11,6 +11,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from lxml import etree
 from lxml.etree import _Element
@@ -32,6 +33,7 @@ from xds.vocabulary import (
 PREFIXES = {"rim": NS_RIM, "rs": NS_RS, "lcm": NS_LCM, "query": NS_QUERY, "xdsb": NS_XDSB, "xdsi": NS_XDSI}
 
 
+@cache
 def rim(local: str) -> str:
     return f"{{{NS_RIM}}}{local}"
 
@@ -229,7 +231,7 @@ def localname(el: _Element) -> str:
 
 
 def children(el: _Element, tag: str) -> list[_Element]:
-    return [c for c in el if c.tag == tag]
+    return list(el.iterchildren(tag))
 
 
 def element_children(el: _Element) -> list[_Element]:

@@ -20,6 +20,7 @@ Rules common to all types:
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any, ClassVar, Self
 
 from xds.hl7v2.escape import escape, unescape
@@ -67,6 +68,11 @@ def _subcomponents(raw: str) -> tuple[str, ...]:
 
 def _join_subcomponents(values: tuple[str, ...]) -> str:
     return SUBCOMPONENT_SEPARATOR.join(_trim([escape(value) for value in values]))
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
 
 
 class _Composite:
@@ -120,12 +126,13 @@ class _Composite:
 
     def _normalise(self) -> None:
         """Canonical form, so that equal encodings give equal values: tuples trimmed, empty HD -> None."""
-        for field in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, field.name)
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
             if isinstance(value, list | tuple):
-                object.__setattr__(self, field.name, tuple(_trim(list(value))))
+                if value and not value[-1] or isinstance(value, list):
+                    object.__setattr__(self, name, tuple(_trim(list(value))))
             elif isinstance(value, HD) and value.is_empty:
-                object.__setattr__(self, field.name, None)
+                object.__setattr__(self, name, None)
         for raw in self.extra:
             # extra holds raw components: they may hold '&' and escapes, never a higher-level delimiter.
             for separator in (FIELD_SEPARATOR, REPETITION_SEPARATOR, COMPONENT_SEPARATOR):
