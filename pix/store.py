@@ -32,7 +32,7 @@ from pix.tables import (
     outbox,
     patient,
 )
-from xds.db import make_engine, migrate, writer
+from xds.db import driver_error, make_engine, migrate, writer
 from xds.hl7v2 import HD, XPN
 
 T = TypeVar("T")
@@ -62,7 +62,7 @@ def _sql(conn: Connection, statement: str, params: Sequence[object] = (), *, man
             cursor.execute(text, tuple(params))
     except dbapi_error as exc:
         # as SQLAlchemy would raise it (IntegrityError, OperationalError ...), for the callers' retries
-        raise DBAPIError.instance(text, params, exc, dbapi_error) from exc
+        raise driver_error(conn, text, params, exc) from exc
     return cursor
 
 

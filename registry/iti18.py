@@ -32,6 +32,7 @@ from xds.vocabulary import ReturnType
 
 Request = etree._Element | AdhocQueryRequest | StoredQueryCall
 DEFAULT_LIMITS = QueryLimits()
+NOT_ANSWERED = "the registry could not run the query"
 
 
 def stored_query(
@@ -49,12 +50,17 @@ def stored_query(
     AdhocQuery/@home are accepted and ignored (a Document Registry answers for itself; NIST 11901).
     """
     call = _call(request)
-    try:
-        with _connection(source) as conn:
-            return run_stored_query(conn, call, limits=limits, home_community_id=home_community_id)
-    except DBAPIError as exc:
-        # ITI TF-3 Table 4.2.4.1-2: the registry could not answer (database down, statement failed)
-        raise XdsError(ErrorCode.XDS_REGISTRY_ERROR, "the registry could not run the query") from exc
+    for attempt in (1, 2):
+        try:
+            with _connection(source) as conn:
+                return run_stored_query(conn, call, limits=limits, home_community_id=home_community_id)
+        except DBAPIError as exc:
+            # a pooled connection that broke (a database restart, xds.db): the query runs once more
+            if exc.connection_invalidated and attempt == 1 and not isinstance(source, Connection):
+                continue
+            # ITI TF-3 Table 4.2.4.1-2: the registry could not answer (database down, statement failed)
+            raise XdsError(ErrorCode.XDS_REGISTRY_ERROR, NOT_ANSWERED) from exc
+    raise XdsError(ErrorCode.XDS_REGISTRY_ERROR, NOT_ANSWERED)
 
 
 def run_stored_query(

@@ -58,26 +58,30 @@ def register(
             if attempt == 2:
                 break
         except DBAPIError as exc:
-            raise XdsError(
-                ErrorCode.XDS_REGISTRY_ERROR, "the registry could not store the submission"
-            ) from exc
-    raise XdsError(ErrorCode.XDS_REGISTRY_ERROR, "the registry could not store the submission")
+            # a pooled connection that broke (a database restart, xds.db) was rolled back with nothing
+            # stored; the second attempt runs on a new one
+            if exc.connection_invalidated and attempt == 1:
+                continue
+            raise XdsError(ErrorCode.XDS_REGISTRY_ERROR, NOT_STORED) from exc
+    raise XdsError(ErrorCode.XDS_REGISTRY_ERROR, NOT_STORED)
 
 
 def _register(conn: Connection, submission: Submission, now: str, sent: Mapping[str, Submitted]) -> None:
     new_ids = set(created_ids(submission))
     referenced = {i for a in submission.associations for i in (a.source, a.target)} - new_ids
-    # one document uniqueId at a time across writers, so the hash/size comparison below stays true
-    db.lock(conn, (de.unique_id for de in submission.document_entries))
+    ss = submission.submission_set
+    pid = patient_key(ss.patient_id) if ss is not None else None
+    # one document uniqueId at a time across writers, so the hash/size comparison below stays true; the
+    # patient is read in the same round trip
+    known = db.lock_and_get_patient(conn, (de.unique_id for de in submission.document_entries), pid)
     # one look-up: the stored objects the submission names by entryUUID, and those holding its uniqueIds
     named_ids = new_ids | referenced
     packages = (*submission.submission_sets, *submission.folders)
     unique_ids = {o.unique_id for o in (*submission.document_entries, *packages)}
     named = db.objects_named(conn, named_ids, unique_ids)
-    ss = submission.submission_set
     plan = Plan(
         submission,
-        patient_key(ss.patient_id) if ss is not None else None,
+        pid,
         new_ids,
         {row.id: row for row in named if row.id in named_ids},
         # a new entry is the first version of its logical document unless it replaces one (associations.py)
@@ -86,7 +90,7 @@ def _register(conn: Connection, submission: Submission, now: str, sent: Mapping[
             for de in submission.document_entries
         },
     )
-    _check_patient(conn, plan)
+    _check_patient(plan, known)
     _check_new_ids(plan)
     _check_unique_ids(plan, [row for row in named if row.unique_id in unique_ids])
     check_associations(conn, plan)
@@ -108,11 +112,10 @@ def _register(conn: Connection, submission: Submission, now: str, sent: Mapping[
         db.replace_object(conn, object_row(replace(folder, last_update_time=now)))
 
 
-def _check_patient(conn: Connection, plan: Plan) -> None:
+def _check_patient(plan: Plan, known: db.KnownPatient | None) -> None:
     pid = plan.patient_id
     if pid is None:
         return  # validation reported the missing patient already
-    known = db.get_patient(conn, pid)
     # ITI TF-2b 3.42.4.1.3.3.2: the patient ID must be known from the Patient Identity Feed; a subsumed
     # (merged) ID is no longer one (ITI TF-2a 3.8.4.2.4)
     if known is None or known.status != db.ACTIVE:

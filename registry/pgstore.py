@@ -19,10 +19,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 
 from registry.rows import ObjectRow
 from registry.tables import patient, registry_object
+from xds.db import driver_error
 
 _SELECT = ", ".join(c.name for c in registry_object.c)
 _COLUMNS = ", ".join(c.name for c in registry_object.c if c.name != "seq")
@@ -30,8 +30,13 @@ _COLUMNS = ", ".join(c.name for c in registry_object.c if c.name != "seq")
 _PATIENT = f"SELECT {', '.join(c.name for c in patient.c)} FROM patient WHERE pid = %s"
 # lists of keys travel as JSON arrays too: psycopg dumps a str for a fraction of what a list costs it
 _KEYS = "SELECT json_array_elements_text(%s::json)"
-# transaction-level advisory locks, taken in the order of the (sorted) array
-_LOCK = f"SELECT pg_advisory_xact_lock(hashtextextended(lock_key, 0)) FROM ({_KEYS}) AS locked(lock_key)"
+# transaction-level advisory locks, taken in the order of the (sorted) array, and the patient's row (its
+# columns NULL when there is none) in the same round trip
+_LOCK_AND_PATIENT = (
+    f"SELECT {', '.join('p.' + c.name for c in patient.c)} FROM ("
+    f"SELECT count(pg_advisory_xact_lock(hashtextextended(lock_key, 0))) FROM ({_KEYS}) AS locked(lock_key)"
+    ") AS locks LEFT JOIN patient AS p ON p.pid = %s"
+)
 _NAMED = (
     f"SELECT {_SELECT} FROM registry_object "
     f"WHERE id = ANY(ARRAY({_KEYS})) OR unique_id = ANY(ARRAY({_KEYS})) ORDER BY seq"
@@ -64,9 +69,7 @@ def _execute(conn: Connection, statement: str, params: Sequence[Any], *, rows: b
             cursor.execute(statement, params)
             return cursor.fetchall() if rows else []
     except psycopg.Error as exc:
-        raise DBAPIError.instance(
-            statement, params, exc, psycopg.Error, hide_parameters=True, dialect=conn.dialect
-        ) from exc
+        raise driver_error(conn, statement, params, exc) from exc
 
 
 def get_patient(conn: Connection, pid: str) -> Any | None:
@@ -74,8 +77,9 @@ def get_patient(conn: Connection, pid: str) -> Any | None:
     return found[0] if found else None
 
 
-def lock(conn: Connection, keys: list[str]) -> None:
-    _execute(conn, _LOCK, [_json(keys)])
+def lock_and_get_patient(conn: Connection, keys: list[str], pid: str | None) -> Any | None:
+    found = _execute(conn, _LOCK_AND_PATIENT, [_json(keys), pid], rows=True)[0]
+    return found if found.pid is not None else None
 
 
 def objects_named(conn: Connection, ids: list[str], unique_ids: list[str]) -> list[Any]:

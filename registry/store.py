@@ -184,15 +184,16 @@ def associations(
     return list(conn.execute(query.order_by(registry_object.c.seq)))
 
 
-def lock(conn: Connection, keys: Iterable[str]) -> None:
-    """Serialise transactions that touch the same keys (e.g. a document uniqueId) until they end.
+def lock_and_get_patient(conn: Connection, keys: Iterable[str], pid: str | None) -> KnownPatient | None:
+    """Serialise transactions that touch the same keys (e.g. a document uniqueId) until they end, and read
+    the patient ``pid`` (None: no patient to read) in the same round trip.
 
     PostgreSQL: transaction-level advisory locks, taken in sorted order so two writers cannot deadlock.
     SQLite needs nothing: its write transactions already run one at a time (BEGIN IMMEDIATE, xds.db).
     """
-    wanted = sorted(set(keys))
-    if wanted and _on_postgresql(conn):
-        pgstore.lock(conn, wanted)
+    if _on_postgresql(conn):
+        return pgstore.lock_and_get_patient(conn, sorted(set(keys)), pid)
+    return None if pid is None else get_patient(conn, pid)
 
 
 def replace_object(conn: Connection, row: ObjectRow, *, expected_status: str | None = None) -> bool:

@@ -213,6 +213,15 @@ class PostgresCluster:
         self._check_name(name)
         self._admin_execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
+    def terminate_connections(self, name: str) -> None:
+        """End every connection to a database, as a restart of the server ends them."""
+        self._check_name(name)
+        self._admin_execute(
+            sql.SQL("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {}").format(
+                sql.Literal(name)
+            )
+        )
+
     # -- internals ---------------------------------------------------------------------------------------
 
     def _require_root(self) -> Path:

@@ -4,6 +4,7 @@ is stored whole or not at all), on SQLite and PostgreSQL; and its schema is what
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -14,7 +15,9 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from pg_cluster import PostgresCluster
 from registry_helpers import RegistryServer, related, running_registry, single_document
+from sample_data import PATIENT_ID
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -22,11 +25,13 @@ from registry import store as db
 from registry.rows import object_row
 from registry.store import MIGRATIONS
 from registry.tables import ASSOCIATION, DOCUMENT_ENTRY, SUBMISSION_SET, metadata
-from xds.db import make_engine, migrate, writer
+from xds.db import IDLE_PING_SECONDS, make_engine, migrate, writer
+from xds.ebrim import adhoc_query_request_to_ebrim, adhoc_query_response_from_ebrim
 from xds.errors import ErrorCode
-from xds.model import RegistryResponse, Submission
+from xds.model import AdhocQueryRequest, QueryParameter, RegistryResponse, Submission
 from xds.soap import SoapClient
-from xds.vocabulary import AssociationType, ResponseStatus, Status
+from xds.transactions import Transaction
+from xds.vocabulary import AssociationType, ResponseStatus, ReturnType, Status, StoredQuery
 
 
 @pytest.fixture
@@ -192,3 +197,44 @@ def test_an_entry_uuid_taken_meanwhile_is_an_integrity_error(registry: RegistryS
     with pytest.raises(IntegrityError), registry.store.write() as conn:
         db.insert_objects(conn, [row])
     assert registry.count() == 1
+
+
+def test_connections_the_database_dropped_cost_no_request(
+    postgres_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    """A pooled connection is pinged only after it sat idle (xds.db); one that broke while idle for less
+    is found by its first statement: SQLAlchemy's pool then drops its older connections and the
+    transaction runs once more (ITI-42 and ITI-18, registry/iti42.py, registry/iti18.py)."""
+    name = "dropped_connections"
+    url = postgres_cluster.create_database(name)
+    try:
+        with running_registry(url, tmp_path / "data") as registry:
+            registry.add_patient()
+            assert registry.register(single_document("120.1")).status == ResponseStatus.SUCCESS
+            postgres_cluster.terminate_connections(name)  # the registry's pool and the test's alike
+            assert registry.register(single_document("120.2")).status == ResponseStatus.SUCCESS
+            postgres_cluster.terminate_connections(name)
+            assert len(find_documents(registry)) == 2
+            # idle longer than IDLE_PING_SECONDS: the ping on checkout finds the connection gone
+            postgres_cluster.terminate_connections(name)
+            time.sleep(IDLE_PING_SECONDS + 0.5)
+            assert registry.register(single_document("120.3")).status == ResponseStatus.SUCCESS
+            assert registry.count(DOCUMENT_ENTRY) == 3
+    finally:
+        postgres_cluster.drop_database(name)
+
+
+def find_documents(registry: RegistryServer) -> list[str]:
+    """The entryUUIDs of the patient's Approved DocumentEntries (ITI-18 FindDocuments, ObjectRef)."""
+    request = AdhocQueryRequest(
+        StoredQuery.FIND_DOCUMENTS,
+        (
+            QueryParameter("$XDSDocumentEntryPatientId", (f"'{PATIENT_ID}'",)),
+            QueryParameter("$XDSDocumentEntryStatus", (f"('{Status.APPROVED}')",)),
+        ),
+        return_type=ReturnType.OBJECT_REF,
+    )
+    reply = registry.client.call(registry.url, Transaction.ITI_18, adhoc_query_request_to_ebrim(request))
+    response = adhoc_query_response_from_ebrim(reply.body)
+    assert response.status == ResponseStatus.SUCCESS, response.errors
+    return [ref.id for ref in response.object_refs]

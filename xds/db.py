@@ -8,22 +8,28 @@ by Alembic from the actor's own ``migrations`` folder.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 _SQLITE_BEGIN = "xds_sqlite_begin"
+_IDLE_SINCE = "xds_idle_since"
+IDLE_PING_SECONDS = 2.0
 
 
 def make_engine(url: str, *, pool_size: int = 8) -> Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        _ping_when_idle(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
@@ -43,6 +49,47 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
         connection.exec_driver_sql(f"BEGIN {connection.get_execution_options().get(_SQLITE_BEGIN, '')}")
 
     return engine
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> None:
+    """Test a pooled connection before use when it sat idle for ``idle_seconds``: a server restarted or a
+    connection dropped meanwhile (a firewall's idle timeout) costs no request, and a busy connection is
+    not pinged before every transaction (SQLAlchemy's pool_pre_ping is one more round trip each time).
+
+    A connection that breaks while in use fails its statement; SQLAlchemy then invalidates every
+    connection of the pool opened before (its disconnect handling), so the next checkouts connect anew.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # the pool discards this connection and checks out another (up to three times)
+            raise DisconnectionError(f"a pooled connection no longer answers: {exc}") from exc
+
+
+def driver_error(conn: Connection, statement: str, params: Any, exc: Exception) -> DBAPIError:
+    """An error of a statement sent on ``conn``'s DB-API connection (the hot paths that bypass Core), as
+    SQLAlchemy raises it (IntegrityError, OperationalError ...), so the callers' retries and error codes
+    stay the same; a lost connection is handled as SQLAlchemy handles one: it and every connection its
+    pool opened before are invalidated, and the error says ``connection_invalidated``."""
+    dialect = conn.dialect
+    lost = not conn.invalidated and dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)
+    if lost:
+        conn.engine.pool._invalidate(conn.connection, exc)  # noqa: SLF001 - as Connection does on a disconnect
+        conn.invalidate(exc)
+    return DBAPIError.instance(
+        statement, params, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
+        connection_invalidated=lost, dialect=dialect,
+    )
 
 
 def writer(engine: Engine) -> Engine:
