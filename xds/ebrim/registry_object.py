@@ -4,6 +4,7 @@ and writing the common attributes and extra slots."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 
 from lxml.etree import _Element
@@ -13,16 +14,17 @@ from xds.ebrim.codes import code_from_ebrim
 from xds.ebrim.xml import (
     SlotReader,
     WireSlot,
-    children,
+    first_localized,
     metadata_error,
-    read_localized,
-    read_slots,
-    read_version_name,
+    read_slot,
     require_id,
     rim,
     slot_element,
 )
 from xds.model import Author, Code, ExtraSlot
+
+_SLOT, _NAME, _DESCRIPTION, _VERSION_INFO = rim("Slot"), rim("Name"), rim("Description"), rim("VersionInfo")
+_CLASSIFICATION, _IDENTIFIER = rim("Classification"), rim("ExternalIdentifier")
 
 
 class ObjectReader:
@@ -42,15 +44,21 @@ class ObjectReader:
         self.el = el
         self.id = require_id(el, what)
         self.what = f"{what} {self.id}"
-        self.slots = SlotReader(self.what, read_slots(el, self.id))
-        self.name = read_localized(el, "Name")
-        self.description = read_localized(el, "Description")
-        self.version_name = read_version_name(el)
-        self.classifications = [*children(el, rim("Classification")), *extra_classifications]
-        self.identifiers = [*children(el, rim("ExternalIdentifier")), *extra_identifiers]
+        parts: dict[object, list[_Element]] = defaultdict(list)  # the children by tag, one pass
+        for child in el:
+            parts[child.tag].append(child)
+        self.slots = SlotReader(self.what, [read_slot(s, self.id) for s in parts[_SLOT]])
+        self.name = first_localized(parts[_NAME])
+        self.description = first_localized(parts[_DESCRIPTION])
+        self.version_name = next((vi.get("versionName") for vi in parts[_VERSION_INFO]), None)
+        self.classifications = [*parts[_CLASSIFICATION], *extra_classifications]
+        self.identifiers = [*parts[_IDENTIFIER], *extra_identifiers]
+        self._schemes: dict[str | None, list[_Element]] = defaultdict(list)
+        for c in self.classifications:
+            self._schemes[c.get("classificationScheme")].append(c)
 
     def _by_scheme(self, scheme: str) -> list[_Element]:
-        return [c for c in self.classifications if c.get("classificationScheme") == scheme]
+        return self._schemes.get(scheme, [])
 
     def codes(self, scheme: str) -> tuple[Code, ...]:
         return tuple(code_from_ebrim(c) for c in self._by_scheme(scheme))

@@ -46,6 +46,10 @@ def lcm(local: str) -> str:
     return f"{{{NS_LCM}}}{local}"
 
 
+_SLOT, _VALUE_LIST, _VALUE = rim("Slot"), rim("ValueList"), rim("Value")
+_LOCALIZED_STRING = rim("LocalizedString")
+
+
 def query(local: str) -> str:
     return f"{{{NS_QUERY}}}{local}"
 
@@ -242,14 +246,12 @@ def read_slot(el: _Element, owner: str) -> WireSlot:
     name = el.get("name")
     if not name:
         raise metadata_error(f"{owner}: Slot without name", owner)
-    values: list[str] = []
-    for value_list in children(el, rim("ValueList")):
-        values.extend((v.text or "") for v in children(value_list, rim("Value")))
-    return WireSlot(name, tuple(values), el.get("slotType"))
+    values = tuple((v.text or "") for vl in el.iterchildren(_VALUE_LIST) for v in vl.iterchildren(_VALUE))
+    return WireSlot(name, values, el.get("slotType"))
 
 
 def read_slots(el: _Element, owner: str) -> list[WireSlot]:
-    return [read_slot(s, owner) for s in children(el, rim("Slot"))]
+    return [read_slot(s, owner) for s in el.iterchildren(_SLOT)]
 
 
 def read_localized(el: _Element, tag: str) -> str | None:
@@ -258,8 +260,13 @@ def read_localized(el: _Element, tag: str) -> str | None:
     The model keeps one text per attribute (ITI TF-3 4.2.3.2.25 title, 4.2.3.2.6 comments), so a
     second language and xml:lang/charset are not kept.
     """
-    for holder in children(el, rim(tag)):
-        for ls in children(holder, rim("LocalizedString")):
+    return first_localized(el.iterchildren(rim(tag)))
+
+
+def first_localized(holders: Iterable[_Element]) -> str | None:
+    """The first LocalizedString value in these rim:Name or rim:Description elements (read_localized)."""
+    for holder in holders:
+        for ls in holder.iterchildren(_LOCALIZED_STRING):
             value = ls.get("value")
             if value is not None:
                 return value
@@ -267,7 +274,7 @@ def read_localized(el: _Element, tag: str) -> str | None:
 
 
 def read_version_name(el: _Element) -> str | None:
-    for vi in children(el, rim("VersionInfo")):
+    for vi in el.iterchildren(rim("VersionInfo")):
         return vi.get("versionName")
     return None
 
@@ -277,16 +284,18 @@ class SlotReader:
 
     def __init__(self, owner: str, slots: Sequence[WireSlot]) -> None:
         self.owner = owner
-        self._slots = list(slots)
+        self._slots = slots
+        self._untaken: dict[str, list[WireSlot]] = {}
+        for slot in slots:
+            self._untaken.setdefault(slot.name, []).append(slot)
 
     def _take(self, name: str) -> WireSlot | None:
-        found = [s for s in self._slots if s.name == name]
-        if not found:
+        found = self._untaken.pop(name, None)
+        if found is None:
             return None
         if len(found) > 1:
             # regrep-rim-3.0 2.8: slot names are unique within a RegistryObject
             raise metadata_error(f"{self.owner}: slot {name} appears {len(found)} times", self.owner)
-        self._slots.remove(found[0])
         return found[0]
 
     def many(self, name: str) -> tuple[str, ...]:
@@ -305,7 +314,7 @@ class SlotReader:
         return slot.values[0]
 
     def rest(self) -> list[WireSlot]:
-        return list(self._slots)
+        return [s for s in self._slots if s.name in self._untaken]
 
 
 def require_id(el: _Element, what: str) -> str:
