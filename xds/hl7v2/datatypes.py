@@ -20,7 +20,7 @@ Rules common to all types:
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, ClassVar, Self
 
 from xds.hl7v2.escape import escape, unescape
@@ -70,6 +70,14 @@ def _join_subcomponents(values: tuple[str, ...]) -> str:
     return SUBCOMPONENT_SEPARATOR.join(_trim([escape(value) for value in values]))
 
 
+@lru_cache(maxsize=4096)
+def _parsed(cls: type[_Composite], text: str) -> _Composite:
+    # the values are frozen, so one is shared by every parse of its text: a submission names its patient
+    # several times (patientId, sourcePatientId), and a source sends the same authors again and again
+    _check(text)
+    return cls._from_parts(text.split(COMPONENT_SEPARATOR))
+
+
 @cache
 def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
@@ -85,8 +93,7 @@ class _Composite:
     @classmethod
     def parse(cls, text: str) -> Self:
         """Read the component-level encoding (``a^b^c&d``) of this type."""
-        _check(text)
-        return cls._from_parts(text.split(COMPONENT_SEPARATOR))
+        return _parsed(cls, text)  # type: ignore[return-value]
 
     def render(self) -> str:
         """Write the component-level encoding, escaped, trailing empty components left out."""
