@@ -34,6 +34,7 @@ from xds.config import ConfigError
 log = logging.getLogger(__name__)
 
 BATCH = 100
+LINGER_SECONDS = 0.02
 Builder = Callable[[], Iterable[AuditMessage]]  # makes a transaction's records later, on the writer thread
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 UDP_MAX_BYTES = 65_000  # RFC 5426 3.2: a datagram carries one message
@@ -132,6 +133,9 @@ class AuditSender:
     def _write(self) -> None:
         while True:
             batch = [self._queued.get()]
+            # what else arrives in this moment goes in the same commit: under load a commit per record
+            # cost more than the record
+            time.sleep(LINGER_SECONDS)
             while len(batch) < BATCH and not self._queued.empty():
                 batch.append(self._queued.get_nowait())
             stop = None in batch
