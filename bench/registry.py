@@ -6,7 +6,10 @@ Run: ``.venv/bin/python bench/registry.py [--n 100000] [--register 2000] [--quer
 N synthetic submissions (SubmissionSet + 1 DocumentEntry + HasMember, the registry's own ebRIM bytes and
 attribute rows, and their patients) are COPYed into PostgreSQL (bench/registry_load.py; a throwaway
 cluster from tests/pg_cluster.py unless ``--database-url``). Then the registry runs as in production, a
-separate ``xds serve registry`` process, and this process measures over HTTP, with our SOAP client:
+separate ``xds serve registry`` process, and this process measures over HTTP. The load generator shares
+the machine's cores with the registry and PostgreSQL, so it spends little: its requests are built before
+a run and sent on kept-alive http.client connections (LeanHttp); only the parsed FindDocuments rows use
+our SOAP client, which parses each answer.
 
 - ITI-42 Register Document Set-b, one document per submission for known patients, CLIENTS concurrent
   clients: registrations/s, p50/p99 latency, failures (any answer but Success);
