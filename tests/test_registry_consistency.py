@@ -224,6 +224,42 @@ def test_connections_the_database_dropped_cost_no_request(
         postgres_cluster.drop_database(name)
 
 
+# at COMMIT, the first inserted registry_object row ends the connection (a deferred constraint trigger), and
+# the sequence, which no rollback takes back, counts the COMMITs that got that far
+DIE_AT_COMMIT = [
+    "CREATE SEQUENCE commits_reached",
+    """CREATE FUNCTION die_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM nextval('commits_reached');
+        PERFORM pg_terminate_backend(pg_backend_pid());
+        PERFORM pg_sleep(5);
+        RETURN NULL;
+    END $$""",
+    "CREATE CONSTRAINT TRIGGER die_at_commit AFTER INSERT ON registry_object DEFERRABLE INITIALLY DEFERRED "
+    "FOR EACH ROW EXECUTE FUNCTION die_at_commit()",
+]
+
+
+def test_a_connection_lost_in_the_commit_is_not_tried_again(
+    postgres_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    """A registration whose connection broke in the COMMIT may have been stored, so it is not run a second
+    time (which would find its own uniqueIds): XDSRegistryError, the outcome unknown to the registry."""
+    name = "lost_in_commit"
+    url = postgres_cluster.create_database(name)
+    try:
+        with running_registry(url, tmp_path / "data") as registry:
+            registry.add_patient()
+            execute(registry, DIE_AT_COMMIT)
+            response = registry.register(single_document("130"))
+            assert [str(e.code) for e in response.errors] == [ErrorCode.XDS_REGISTRY_ERROR]
+            assert registry.count() == 0
+            with registry.store.read() as conn:
+                assert conn.execute(text("SELECT last_value FROM commits_reached")).scalar_one() == 1
+    finally:
+        postgres_cluster.drop_database(name)
+
+
 def find_documents(registry: RegistryServer) -> list[str]:
     """The entryUUIDs of the patient's Approved DocumentEntries (ITI-18 FindDocuments, ObjectRef)."""
     request = AdhocQueryRequest(
