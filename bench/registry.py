@@ -401,7 +401,8 @@ def register_call(url: str, bodies: list[etree._Element]) -> Call:
         status, answer = client.request("POST", path, *requests[n])
         if status != 200:
             return f"HTTP {status}"
-        response = registry_response_from_ebrim(parse_envelope(parse_xml(answer, max_bytes=len(answer)), UNDERSTOOD_HEADERS).body)
+        envelope = parse_envelope(parse_xml(answer, max_bytes=len(answer)), UNDERSTOOD_HEADERS)
+        response = registry_response_from_ebrim(envelope.body)
         if response.status != ResponseStatus.SUCCESS:
             errors = "; ".join(f"{e.code}: {e.context}" for e in response.errors)
             return f"{response.status}: {errors}"
@@ -493,7 +494,19 @@ def _count(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
-def report(runs: list[Run], load: LoadResult, version: str, args: argparse.Namespace) -> None:
+def cpu_check() -> float:
+    """Milliseconds a fixed pure-Python loop takes on this process's core, the machine's speed at the
+    time (a shared virtual machine's can change by half from one minute to the next): printed before and
+    after the measurements, to compare runs."""
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(1_000_000):
+        total += i * i
+    return (time.perf_counter() - t0) * 1000
+
+
+def report(runs: list[Run], load: LoadResult, version: str, args: argparse.Namespace,
+           speed: tuple[float, float]) -> None:
     layout = load.layout
     how = "reused from an earlier --keep run" if load.reused else f"COPY-loaded in {load.seconds:.0f} s"
     if args.server == "xds":
@@ -506,6 +519,10 @@ def report(runs: list[Run], load: LoadResult, version: str, args: argparse.Names
         f"{_count(layout.patients)} patients; {how}"
     )
     print(f"PostgreSQL {version}; {os.cpu_count()} CPUs; registry: {process}")
+    print(
+        f"CPU check (a fixed Python loop, lower is faster): {speed[0]:.0f} ms before, {speed[1]:.0f} ms"
+        " after the measurements"
+    )
     print(
         f"{'':42s} {'calls':>6s} {'p50 ms':>7s} {'p99 ms':>7s} {'per s':>7s} {'failed':>6s}"
         f"   CPU ms/call: {'registry':>8s} {'pg':>5s} {'client':>6s}"
@@ -571,8 +588,9 @@ def bench(url: str, args: argparse.Namespace, stack: ExitStack) -> None:
     base, pid_ = stack.enter_context(registry_process(url, args.server, args.workers))
     stop = threading.Event()
     stack.callback(stop.set)  # first thing on the way out: the client threads end
+    before = cpu_check()
     runs = measure(base, load.layout, args, Bench(stop, CpuMeter(pid_, postmaster_pid(url))))
-    report(runs, load, server_version(url), args)
+    report(runs, load, server_version(url), args, (before, cpu_check()))
 
 
 def main() -> None:
