@@ -81,6 +81,8 @@ class GroupCommit:
                     job.error = exc
                 continue
             except Exception as exc:
+                if conn.invalidated:
+                    raise  # the connection is gone: every job of the batch gets this error (_execute)
                 savepoint.rollback()
                 self._on_failure()
                 job.error = exc

@@ -8,9 +8,6 @@ the service runs it in a worker thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from lxml import etree
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
@@ -32,7 +29,6 @@ from xds.vocabulary import ReturnType
 
 Request = etree._Element | AdhocQueryRequest | StoredQueryCall
 DEFAULT_LIMITS = QueryLimits()
-NOT_ANSWERED = "the registry could not run the query"
 
 
 def stored_query(
@@ -50,17 +46,16 @@ def stored_query(
     AdhocQuery/@home are accepted and ignored (a Document Registry answers for itself; NIST 11901).
     """
     call = _call(request)
-    for attempt in (1, 2):
-        try:
-            with _connection(source) as conn:
-                return run_stored_query(conn, call, limits=limits, home_community_id=home_community_id)
-        except DBAPIError as exc:
-            # a pooled connection that broke (a database restart, xds.db): the query runs once more
-            if exc.connection_invalidated and attempt == 1 and not isinstance(source, Connection):
-                continue
-            # ITI TF-3 Table 4.2.4.1-2: the registry could not answer (database down, statement failed)
-            raise XdsError(ErrorCode.XDS_REGISTRY_ERROR, NOT_ANSWERED) from exc
-    raise XdsError(ErrorCode.XDS_REGISTRY_ERROR, NOT_ANSWERED)
+
+    def run(conn: Connection) -> bytes:
+        return run_stored_query(conn, call, limits=limits, home_community_id=home_community_id)
+
+    try:
+        # a pooled connection that broke (a database restart, xds.db): the query runs once more
+        return run(source) if isinstance(source, Connection) else source.query(run)
+    except DBAPIError as exc:
+        # ITI TF-3 Table 4.2.4.1-2: the registry could not answer (database down, statement failed)
+        raise XdsError(ErrorCode.XDS_REGISTRY_ERROR, "the registry could not run the query") from exc
 
 
 def run_stored_query(
@@ -89,12 +84,3 @@ def _call(request: Request) -> StoredQueryCall:
     if isinstance(request, etree._Element):
         request = adhoc_query_request_from_ebrim(request)
     return parse_stored_query(request)
-
-
-@contextmanager
-def _connection(source: RegistryStore | Connection) -> Iterator[Connection]:
-    if isinstance(source, Connection):
-        yield source
-        return
-    with source.read() as conn:
-        yield conn

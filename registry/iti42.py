@@ -48,11 +48,10 @@ def register(
     submission, uuids = assign_uuids(submission)
     sent = {uuids.get(sent_id, sent_id): element for sent_id, element in (submitted or {}).items()}
     for attempt in (1, 2):
-        committing = False
         try:
-            with store.write() as conn:
-                _register(conn, submission, clock(), sent)
-                committing = True
+            # a connection that broke before the COMMIT was run again there; one lost in the COMMIT may have
+            # stored it all, and running it again would find its own uniqueIds: XDSRegistryError below
+            store.transact(lambda conn: _register(conn, submission, clock(), sent))
             return warnings
         except IntegrityError:
             # a concurrent submission took a uniqueId or entryUUID between our checks and our insert; the
@@ -60,11 +59,6 @@ def register(
             if attempt == 2:
                 break
         except DBAPIError as exc:
-            # a pooled connection that broke before the COMMIT (a database restart, xds.db) stored nothing:
-            # the second attempt runs on a new one. One lost in the COMMIT may have stored it all, and the
-            # second attempt would find its own uniqueIds: that is XDSRegistryError (outcome unknown)
-            if exc.connection_invalidated and attempt == 1 and not committing:
-                continue
             raise XdsError(ErrorCode.XDS_REGISTRY_ERROR, NOT_STORED) from exc
     raise XdsError(ErrorCode.XDS_REGISTRY_ERROR, NOT_STORED)
 

@@ -40,8 +40,8 @@ def handle_feed(store: db.RegistryStore, domain_oid: str, message: bytes) -> byt
     """The ACK for one ITI-8 message (blocking: database work)."""
     try:
         feed = parse_patient_feed(message)
-        with store.write() as conn:
-            _apply(conn, domain_oid, feed)
+        # a connection that broke before the COMMIT: stored by a second run (RegistryStore.transact)
+        store.transact(lambda conn: _apply(conn, domain_oid, feed))
     except Hl7Error as error:
         return build_ack(message, error.ack_code, error=error)
     except DBAPIError:

@@ -31,7 +31,9 @@ _PATIENT = f"SELECT {', '.join(c.name for c in patient.c)} FROM patient WHERE pi
 # lists of keys travel as JSON arrays too: psycopg dumps a str for a fraction of what a list costs it
 _KEYS = "SELECT json_array_elements_text(%s::json)"
 # transaction-level advisory locks, taken in the order of the (sorted) array, and the patient's row (its
-# columns NULL when there is none) in the same round trip
+# columns NULL when there is none) in the same round trip. The row is read as of the statement's start, so
+# a merge (ITI-8 A40) committed while the locks were awaited is not seen; the registration then races the
+# merge as it would one statement later
 _LOCK_AND_PATIENT = (
     f"SELECT {', '.join('p.' + c.name for c in patient.c)} FROM ("
     f"SELECT count(pg_advisory_xact_lock(hashtextextended(lock_key, 0))) FROM ({_KEYS}) AS locked(lock_key)"

@@ -214,12 +214,13 @@ class PostgresCluster:
         self._admin_execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def terminate_connections(self, name: str) -> None:
-        """End every connection to a database, as a restart of the server ends them."""
+        """End every connection to a database, as a restart of the server ends them (waiting up to 5 s
+        for each to be gone, PostgreSQL 14+)."""
         self._check_name(name)
         self._admin_execute(
-            sql.SQL("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {}").format(
-                sql.Literal(name)
-            )
+            sql.SQL(
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = {}"
+            ).format(sql.Literal(name))
         )
 
     # -- internals ---------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ is stored whole or not at all), on SQLite and PostgreSQL; and its schema is what
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,16 +15,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from pg_cluster import PostgresCluster
-from registry_helpers import RegistryServer, related, running_registry, single_document
-from sample_data import PATIENT_ID
+from registry_helpers import Mllp, RegistryServer, adt, related, running_registry, single_document
+from sample_data import DOMAIN_OID, PATIENT_ID
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+import xds.db
 from registry import store as db
 from registry.rows import object_row
 from registry.store import MIGRATIONS
 from registry.tables import ASSOCIATION, DOCUMENT_ENTRY, SUBMISSION_SET, metadata
-from xds.db import IDLE_PING_SECONDS, make_engine, migrate, writer
+from xds.db import make_engine, migrate, writer
 from xds.ebrim import adhoc_query_request_to_ebrim, adhoc_query_response_from_ebrim
 from xds.errors import ErrorCode
 from xds.model import AdhocQueryRequest, QueryParameter, RegistryResponse, Submission
@@ -200,24 +200,32 @@ def test_an_entry_uuid_taken_meanwhile_is_an_integrity_error(registry: RegistryS
 
 
 def test_connections_the_database_dropped_cost_no_request(
-    postgres_cluster: PostgresCluster, tmp_path: Path
+    postgres_cluster: PostgresCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A pooled connection is pinged only after it sat idle (xds.db); one that broke while idle for less
-    is found by its first statement: SQLAlchemy's pool then drops its older connections and the
-    transaction runs once more (ITI-42 and ITI-18, registry/iti42.py, registry/iti18.py)."""
+    """The registry's pool tests a connection only after it sat idle (xds.db); one that broke while in use
+    is found by its first statement: the pool then drops its older connections and the transaction runs
+    once more (ITI-42, ITI-18 and ITI-8 through RegistryStore.transact / query)."""
     name = "dropped_connections"
     url = postgres_cluster.create_database(name)
     try:
         with running_registry(url, tmp_path / "data") as registry:
             registry.add_patient()
             assert registry.register(single_document("120.1")).status == ResponseStatus.SUCCESS
+            # never idle long enough for the ping: the first statement finds the connection gone
+            monkeypatch.setattr(xds.db, "IDLE_PING_SECONDS", 3600.0)
             postgres_cluster.terminate_connections(name)  # the registry's pool and the test's alike
             assert registry.register(single_document("120.2")).status == ResponseStatus.SUCCESS
             postgres_cluster.terminate_connections(name)
             assert len(find_documents(registry)) == 2
-            # idle longer than IDLE_PING_SECONDS: the ping on checkout finds the connection gone
             postgres_cluster.terminate_connections(name)
-            time.sleep(IDLE_PING_SECONDS + 0.5)
+            feed = Mllp(registry.mllp_port)
+            try:
+                assert feed.send(adt("A01", f"P2^^^&{DOMAIN_OID}&ISO"))["MSA"][1] == "AA"
+            finally:
+                feed.close()
+            # every connection counts as idle: the ping on checkout finds it gone
+            monkeypatch.setattr(xds.db, "IDLE_PING_SECONDS", 0.0)
+            postgres_cluster.terminate_connections(name)
             assert registry.register(single_document("120.3")).status == ResponseStatus.SUCCESS
             assert registry.count(DOCUMENT_ENTRY) == 3
     finally:

@@ -23,12 +23,18 @@ _IDLE_SINCE = "xds_idle_since"
 IDLE_PING_SECONDS = 2.0
 
 
-def make_engine(url: str, *, pool_size: int = 8) -> Engine:
-    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
+def make_engine(url: str, *, pool_size: int = 8, ping_busy: bool = True) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
+
+    A pooled PostgreSQL connection is tested before use (SQLAlchemy's pool_pre_ping, one more round trip
+    per transaction), so a database restart costs no request. With ``ping_busy`` False only one that sat
+    idle for IDLE_PING_SECONDS is (for callers that run a transaction again when its connection broke).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
-        _ping_when_idle(engine)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=ping_busy)
+        if not ping_busy:
+            _ping_when_idle(engine)
         return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -51,13 +57,13 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
     return engine
 
 
-def _ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> None:
-    """Test a pooled connection before use when it sat idle for ``idle_seconds``: a server restarted or a
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled connection before use when it sat idle for IDLE_PING_SECONDS: a server restarted or a
     connection dropped meanwhile (a firewall's idle timeout) costs no request, and a busy connection is
-    not pinged before every transaction (SQLAlchemy's pool_pre_ping is one more round trip each time).
+    not tested before every transaction.
 
-    A connection that breaks while in use fails its statement; SQLAlchemy then invalidates every
-    connection of the pool opened before (its disconnect handling), so the next checkouts connect anew.
+    A connection that breaks while in use fails its statement, which invalidates it and every connection
+    the pool opened before it (SQLAlchemy's disconnect handling; ``driver_error`` on the driver paths).
     """
 
     @event.listens_for(engine, "checkin")
@@ -67,12 +73,12 @@ def _ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> 
     @event.listens_for(engine, "checkout")
     def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         since = record.info.pop(_IDLE_SINCE, None)
-        if since is None or time.monotonic() - since < idle_seconds:
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
             return
         try:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as exc:
-            # the pool discards this connection and checks out another (up to three times)
+            # the pool replaces this connection with a new one
             raise DisconnectionError(f"a pooled connection no longer answers: {exc}") from exc
 
 
