@@ -134,8 +134,9 @@ class AuditSender:
         while True:
             batch = [self._queued.get()]
             # what else arrives in this moment goes in the same commit: under load a commit per record
-            # cost more than the record
-            time.sleep(LINGER_SECONDS)
+            # cost more than the record (no wait when a batch is waiting already)
+            if self._queued.qsize() < BATCH - 1:
+                time.sleep(LINGER_SECONDS)
             while len(batch) < BATCH and not self._queued.empty():
                 batch.append(self._queued.get_nowait())
             stop = None in batch

@@ -273,18 +273,12 @@ def first_localized(holders: Iterable[_Element]) -> str | None:
     return None
 
 
-def read_version_name(el: _Element) -> str | None:
-    for vi in el.iterchildren(rim("VersionInfo")):
-        return vi.get("versionName")
-    return None
-
-
 class SlotReader:
     """Takes the slots the model names off an object's slot list; what remains are extra slots."""
 
     def __init__(self, owner: str, slots: Sequence[WireSlot]) -> None:
         self.owner = owner
-        self._slots = slots
+        self._slots = tuple(slots)
         self._untaken: dict[str, list[WireSlot]] = {}
         for slot in slots:
             self._untaken.setdefault(slot.name, []).append(slot)

@@ -70,10 +70,14 @@ def _join_subcomponents(values: tuple[str, ...]) -> str:
     return SUBCOMPONENT_SEPARATOR.join(_trim([escape(value) for value in values]))
 
 
+_CACHED_LENGTH = 256
+
+
 @lru_cache(maxsize=4096)
 def _parsed(cls: type[_Composite], text: str) -> _Composite:
-    # the values are frozen, so one is shared by every parse of its text: a submission names its patient
-    # several times (patientId, sourcePatientId), and a source sends the same authors again and again
+    # the values (HD, CX, XCN, XON, XTN, XPN) are frozen, so one is shared by every parse of its text: a
+    # submission names its patient several times (patientId, sourcePatientId), and a source sends the
+    # same authors again and again
     _check(text)
     return cls._from_parts(text.split(COMPONENT_SEPARATOR))
 
@@ -93,6 +97,9 @@ class _Composite:
     @classmethod
     def parse(cls, text: str) -> Self:
         """Read the component-level encoding (``a^b^c&d``) of this type."""
+        if len(text) > _CACHED_LENGTH:
+            _check(text)
+            return cls._from_parts(text.split(COMPONENT_SEPARATOR))
         return _parsed(cls, text)  # type: ignore[return-value]
 
     def render(self) -> str:
@@ -136,7 +143,7 @@ class _Composite:
         for name in _field_names(type(self)):
             value = getattr(self, name)
             if isinstance(value, list | tuple):
-                if value and not value[-1] or isinstance(value, list):
+                if (value and not value[-1]) or isinstance(value, list):
                     object.__setattr__(self, name, tuple(_trim(list(value))))
             elif isinstance(value, HD) and value.is_empty:
                 object.__setattr__(self, name, None)
