@@ -69,17 +69,17 @@ class RegistryStore:
         """``work(conn)`` in one write transaction. When its pooled connection broke before the COMMIT (a
         database restart, xds.db), nothing was stored and it runs once more on a new one; a connection
         lost in the COMMIT may have stored it all, so that error is raised."""
-        for attempt in (1, 2):
-            committing = False
-            try:
-                with self.write() as conn:
-                    result = work(conn)
-                    committing = True
-                return result
-            except DBAPIError as exc:
-                if attempt == 2 or committing or not exc.connection_invalidated:
-                    raise
-        raise AssertionError("unreachable")
+        committing = False
+        try:
+            with self.write() as conn:
+                result = work(conn)
+                committing = True
+            return result
+        except DBAPIError as exc:
+            if committing or not exc.connection_invalidated:
+                raise
+        with self.write() as conn:
+            return work(conn)
 
     def query(self, work: Callable[[Connection], T]) -> T:
         """``work(conn)`` on a read connection (``read``), once more on a new one when it broke."""
