@@ -51,7 +51,6 @@ MAX_COMMAND = 1 << 16  # a C-STORE-RQ or C-ECHO-RQ command set is a few hundred 
 STATUS_SOP_CLASS_NOT_SUPPORTED = 0x0122  # PS3.7 Annex C.5 general status: Refused: SOP Class not supported
 
 
-
 class Receiver(Protocol):
     """Takes a received file (its first ``head`` bytes and ``size`` kept by the receiver) for the C-STORE of
     (SOP Class, SOP Instance): the status data set to answer with (imaging_source.intake.Intake.receive)."""
@@ -184,6 +183,10 @@ class _Incoming:
 
     def refuse(self, status: int, comment: str) -> None:
         self.refusal = (status, comment)
+        self.discard()
+
+    def discard(self) -> None:
+        """Close and delete the partly written file."""
         self.close()
         if self.path is not None:
             self.path.unlink(missing_ok=True)
@@ -375,7 +378,7 @@ class StorageAssociation:
 
     def _discard(self) -> None:
         if self.incoming is not None:
-            self.incoming.refuse(0, "")
+            self.incoming.discard()
             self.incoming = None
 
     def reject_busy(self) -> None:

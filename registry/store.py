@@ -7,7 +7,7 @@ all of it is stored or none of it (ITI TF-2b 3.42.4.1.3). ``RegistryStore`` open
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -66,34 +66,35 @@ class RegistryStore:
             yield connection
 
     def transact(self, work: Callable[[Connection], T]) -> T:
-        """``work(conn)`` in one write transaction. When its pooled connection broke before the COMMIT (a
-        database restart, xds.db), nothing was stored and it runs once more on a new one; a connection
-        lost in the COMMIT may have stored it all, so that error is raised."""
-        committing = False
-        try:
-            with self.write() as conn:
-                result = work(conn)
-                committing = True
-            return result
-        except DBAPIError as exc:
-            if committing or not exc.connection_invalidated:
-                raise
-        with self.write() as conn:
-            return work(conn)
+        """``work(conn)`` in one write transaction, once more on a new connection when its pooled one broke
+        before the COMMIT (a database restart, xds.db: nothing was stored); a connection lost in the COMMIT
+        may have stored it all, so that error is raised."""
+        return _once_more_if_broken(self.write, work)
 
     def query(self, work: Callable[[Connection], T]) -> T:
         """``work(conn)`` on a read connection (``read``), once more on a new one when it broke."""
-        try:
-            with self.read() as conn:
-                return work(conn)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-        with self.read() as conn:
-            return work(conn)
+        return _once_more_if_broken(self.read, work)
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _once_more_if_broken(
+    block: Callable[[], AbstractContextManager[Connection]], work: Callable[[Connection], T]
+) -> T:
+    """``work(conn)`` in ``block``, run a second time in a new one when the connection broke before the
+    block's end; not when it broke at the end (a transaction's COMMIT), where the outcome is unknown."""
+    ending = False
+    try:
+        with block() as conn:
+            result = work(conn)
+            ending = True
+        return result
+    except DBAPIError as exc:
+        if ending or not exc.connection_invalidated:
+            raise
+    with block() as conn:
+        return work(conn)
 
 
 def _on_postgresql(conn: Connection) -> bool:
